@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything editgate needs on a Debian 12 machine, as root:
+# the Debian packages (compilers, libraries, test tools) and a project-local
+# virtual environment (.venv) holding the pinned PyTorch wheel, whose
+# libtorch CMake finds, plus the reference implementations the conformance
+# tests compare against. Idempotent; quiet and fast when everything is there.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+stamp="$venv/.editgate-setup-stamp"
+
+# Pins: change them here only.
+torch_pin="torch==2.15.0"
+test_pins=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0
+           concept-erasure==0.2.4 scikit-learn==1.9.1 numpy)
+
+debian_packages=(
+  build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
+  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpcre2-dev libsentencepiece-dev libpugixml-dev libfmt-dev libssl-dev libxml2-utils
+)
+
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+want="$torch_pin ${test_pins[*]}"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  exit 0
+fi
+
+python="$(command -v python3)"
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "setup: creating virtual environment $venv" >&2
+  "$python" -m venv "$venv"
+fi
+echo "setup: installing $torch_pin and the reference implementations into .venv (one-time, several GB)" >&2
+"$venv/bin/pip" install -q --disable-pip-version-check "$torch_pin" "${test_pins[@]}"
+echo "$want" > "$stamp"
