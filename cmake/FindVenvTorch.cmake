@@ -18,7 +18,14 @@ if(NOT _torch_rc EQUAL 0)
                       "or pass -DEDITGATE_PYTHON=/path/to/python-with-torch.")
 endif()
 list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
-# The CUDA wheel's TorchConfig looks for the CUDA toolkit; without EDITGATE_CUDA we
-# still need it found quietly when present (nvcc is on PATH on build machines).
+# The CUDA wheel's TorchConfig probes the CUDA toolkit. CMake 3.25 has no flags
+# for CUDA20 with nvcc, and without a GPU the architecture probe cannot run, so
+# pin both (GPU runners may override TORCH_CUDA_ARCH_LIST: H100/H200 are 9.0).
+if(NOT DEFINED CMAKE_CUDA_STANDARD)
+  set(CMAKE_CUDA_STANDARD 17)
+endif()
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(TORCH_CUDA_ARCH_LIST "8.0;8.6;9.0")
+endif()
 find_package(Torch REQUIRED)
 message(STATUS "editgate: libtorch ${Torch_VERSION} from ${_torch_prefix}")

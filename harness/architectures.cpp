@@ -1,0 +1,22 @@
+// The architecture switch: model_type -> the file that implements it. Adding
+// an architecture (gptj) is one new file plus one line here.
+
+#include "harness/input_error.h"
+#include "harness/transformer.h"
+
+namespace editgate::harness {
+
+std::unique_ptr<Transformer> make_gpt2(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
+std::unique_ptr<Transformer> make_llama(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
+
+std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::string, at::Tensor> params,
+                                              at::Device device) {
+  const std::string type = config.model_type;
+  if (type == "gpt2") return make_gpt2(std::move(config), std::move(params), device);
+  if (type == "llama" || type == "mistral" || type == "qwen2") {
+    return make_llama(std::move(config), std::move(params), device);
+  }
+  throw InputError("config.json", "model_type", "gpt2, llama, mistral or qwen2", type);
+}
+
+}  // namespace editgate::harness

@@ -1,0 +1,144 @@
+#include "harness/checkpoint.h"
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness/atomic_file.h"
+#include "harness/device.h"
+#include "harness/input_error.h"
+#include "harness/safetensors_reader.h"
+#include "harness/sha256.h"
+#include "harness/weight_store.h"
+
+namespace editgate::harness {
+namespace fs = std::filesystem;
+namespace {
+
+std::string shape_str(at::IntArrayRef shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Old GPT-2 checkpoints (and some conversions) name tensors without the
+// "transformer." prefix: h.0.attn.c_attn.weight, wte.weight, ln_f.bias.
+std::string canonical_name(const ModelConfig& config, const std::string& name) {
+  if (config.model_type == "gpt2" && !name.starts_with("transformer.") && !name.starts_with("lm_head.")) {
+    return "transformer." + name;
+  }
+  return name;
+}
+
+bool is_floating(at::ScalarType t) { return at::isFloatingType(t); }
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
+  ModelConfig config = ModelConfig::load(dir);
+  const at::Device device = resolve_device(options.device);
+  const WeightStore store = WeightStore::open_dir(dir);
+  const std::string where = (dir / "model.safetensors").string();
+
+  // Build the architecture with no parameters first, only to ask what it expects.
+  auto probe = make_transformer(config, {}, at::kCPU);
+  const auto expected = probe->expected_tensors();
+
+  std::map<std::string, at::Tensor> params;
+  at::ScalarType stored = at::kFloat;
+  for (const auto& file_name : store.names()) {
+    const std::string name = canonical_name(config, file_name);
+    const auto it = expected.find(name);
+    if (it == expected.end()) {
+      if (probe->is_optional_tensor(name)) continue;
+      throw InputError(where, "tensor '" + file_name + "'",
+                       "only tensors of a " + config.model_type + " model with the shapes config.json gives",
+                       "an unexpected tensor", "does config.json's model_type match the weights?");
+    }
+    if (name == "lm_head.weight" && config.tie_word_embeddings) continue;  // tied: use the embedding
+    at::Tensor t = store.get(file_name);
+    if (t.sizes().vec() != it->second) {
+      throw InputError(where, "tensor '" + file_name + "'", "shape " + shape_str(it->second) + " (from config.json)",
+                       "shape " + shape_str(t.sizes()));
+    }
+    if (!is_floating(t.scalar_type())) {
+      throw InputError(where, "tensor '" + file_name + "'", "a floating-point dtype",
+                       std::string(c10::toString(t.scalar_type())));
+    }
+    stored = t.scalar_type();
+    if (options.check_finite && !at::isfinite(t.to(at::kFloat)).all().item<bool>()) {
+      throw InputError(where, "tensor '" + file_name + "'", "finite values", "NaN or Inf",
+                       "the checkpoint is damaged; do not ship it");
+    }
+    params[name] = t;
+  }
+  for (const auto& [name, shape] : expected) {
+    if (params.count(name) == 0 && !probe->is_optional_tensor(name)) {
+      throw InputError(where, "tensor '" + name + "'", "present with shape " + shape_str(shape), "missing");
+    }
+  }
+
+  const at::ScalarType compute = resolve_compute_dtype(device, options.dtype, stored);
+  for (auto& [name, t] : params) t = t.to(device, compute).contiguous().clone();  // own the memory, off the mapping
+
+  LoadedModel out;
+  out.weights_sha256 = store.sha256();
+  out.model = make_transformer(std::move(config), std::move(params), device);
+  out.dir = dir;
+  out.stored_dtype = stored;
+  return out;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, at::Tensor>> tensors_to_save(const Transformer& model, at::ScalarType dtype) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& [name, t] : model.parameters()) {
+    out.emplace_back(name, t.detach().to(at::kCPU, dtype).contiguous());
+  }
+  return out;
+}
+
+}  // namespace
+
+void save_model(const Transformer& model, const fs::path& out_dir, const fs::path& source_dir,
+                at::ScalarType dtype, const std::map<std::string, std::string>& extra_files) {
+  const auto tensors = tensors_to_save(model, dtype);
+  write_directory_atomic(out_dir, [&](const fs::path& tmp) {
+    if (!source_dir.empty() && fs::is_directory(source_dir)) {
+      for (const auto& entry : fs::directory_iterator(source_dir)) {
+        const std::string name = entry.path().filename().string();
+        const bool weights = name.starts_with("model") && name.find(".safetensors") != std::string::npos;
+        if (!entry.is_regular_file() || weights || name == "config.json" || extra_files.count(name)) continue;
+        if (name == "edit_manifest.json") continue;  // describes the source, not this checkpoint
+        fs::copy_file(entry.path(), tmp / name);
+      }
+    }
+    std::ofstream(tmp / "config.json") << model.config().raw.dump(2) << "\n";
+    write_weights(tmp, tensors);
+    for (const auto& [name, bytes] : extra_files) std::ofstream(tmp / name, std::ios::binary) << bytes;
+  });
+}
+
+std::string parameters_sha256(const Transformer& model, at::ScalarType dtype) {
+  // Same byte stream as WeightStore::sha256 (name, dtype, shape, data per tensor,
+  // sorted by name), so a model's hash equals the hash of the checkpoint it saves to.
+  Sha256 hasher;
+  static constexpr char kNul = '\0';
+  for (const auto& [name, t] : tensors_to_save(model, dtype)) {
+    hasher.update(name);
+    hasher.update(&kNul, 1);
+    hasher.update(find_safetensors_dtype(t.scalar_type())->name);
+    hasher.update(&kNul, 1);
+    std::string shape = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) shape += (i ? "," : "") + std::to_string(t.size(i));
+    hasher.update(shape + "]");
+    hasher.update(&kNul, 1);
+    hasher.update(static_cast<const char*>(t.data_ptr()), t.nbytes());
+  }
+  return hasher.hex_digest();
+}
+
+}  // namespace editgate::harness

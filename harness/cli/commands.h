@@ -1,0 +1,19 @@
+#pragma once
+// Registration of the CLI's subcommands. Each register_* adds its subcommands
+// to the app, with a callback that runs the command and returns its exit code
+// through `exit_code`. Commands print results on stdout (JSON with --json) and
+// progress on stderr.
+
+#include <CLI/CLI.hpp>
+
+namespace editgate::cli {
+
+// Exit codes everywhere (DESIGN.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitGateFailed = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInternal = 3;
+
+void register_model_commands(CLI::App& app, int& exit_code);  // inspect, tokenize, score, generate
+
+}  // namespace editgate::cli

@@ -1,0 +1,58 @@
+#include "harness/generation.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include "harness/scoring.h"
+
+namespace editgate::harness {
+
+std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std::vector<std::vector<int64_t>>& prompts,
+                                                  const GenerateOptions& options) {
+  c10::NoGradGuard no_grad;
+  const int64_t batch = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int64_t>> out(prompts.size());
+  if (batch == 0 || options.max_new_tokens <= 0) return out;
+  for (const auto& p : prompts) TORCH_CHECK(!p.empty(), "generate: every prompt needs at least one token");
+
+  const auto padded = pad_batch(prompts, Padding::kLeft);
+  const at::Device dev = model.device();
+  at::Tensor ids = padded.ids.to(dev);
+  at::Tensor mask = padded.mask.to(dev);
+  std::vector<bool> done(prompts.size(), false);
+  KVCache cache;
+
+  at::Tensor step_ids = ids;
+  at::Tensor step_mask = mask;
+  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
+    ForwardOptions opts;
+    opts.attention_mask = step_mask;
+    if (options.use_cache) opts.cache = &cache;
+    const auto logits = model.forward(step_ids, opts);
+    const auto next = logits.select(1, logits.size(1) - 1).argmax(-1).cpu();  // [batch]
+    const auto* next_ptr = next.data_ptr<int64_t>();
+    bool all_done = true;
+    for (int64_t b = 0; b < batch; ++b) {
+      if (!done[b]) {
+        out[b].push_back(next_ptr[b]);
+        done[b] = options.stop_token && next_ptr[b] == *options.stop_token;
+      }
+      all_done = all_done && done[b];
+    }
+    if (all_done) break;
+    const auto next_col = next.to(dev).unsqueeze(1);
+    const auto one = at::ones({batch, 1}, mask.options());
+    if (options.use_cache) {
+      step_ids = next_col;
+      step_mask = one;
+    } else {
+      ids = at::cat({ids, next_col}, 1);
+      mask = at::cat({mask, one}, 1);
+      step_ids = ids;
+      step_mask = mask;
+    }
+  }
+  return out;
+}
+
+}  // namespace editgate::harness

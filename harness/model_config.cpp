@@ -1,0 +1,188 @@
+#include "harness/model_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "harness/input_error.h"
+
+namespace editgate::harness {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  int64_t positive_int(const char* key, std::optional<int64_t> fallback = std::nullopt) const {
+    if (!j_.contains(key) || j_[key].is_null()) {
+      if (fallback) return *fallback;
+      throw InputError(path_, key, "a positive integer", "nothing (field missing)");
+    }
+    const auto& v = j_[key];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
+      throw InputError(path_, key, "a positive integer", v.dump());
+    }
+    return v.get<int64_t>();
+  }
+
+  double positive_number(const char* key, double fallback) const {
+    if (!j_.contains(key) || j_[key].is_null()) return fallback;
+    const auto& v = j_[key];
+    if (!v.is_number() || v.get<double>() <= 0) throw InputError(path_, key, "a positive number", v.dump());
+    return v.get<double>();
+  }
+
+  bool boolean(const char* key, bool fallback) const {
+    if (!j_.contains(key) || j_[key].is_null()) return fallback;
+    if (!j_[key].is_boolean()) throw InputError(path_, key, "true or false", j_[key].dump());
+    return j_[key].get<bool>();
+  }
+
+  std::string string(const char* key, const std::string& fallback) const {
+    if (!j_.contains(key) || j_[key].is_null()) return fallback;
+    if (!j_[key].is_string()) throw InputError(path_, key, "a string", j_[key].dump());
+    return j_[key].get<std::string>();
+  }
+
+  std::optional<int64_t> token_id(const char* key) const {
+    if (!j_.contains(key) || j_[key].is_null()) return std::nullopt;
+    const auto& v = j_[key];
+    if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<int64_t>();  // Llama-3.1: list
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+      throw InputError(path_, key, "a token id (non-negative integer)", v.dump());
+    }
+    return v.get<int64_t>();
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+void load_gpt2(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
+  c.d_model = r.positive_int("n_embd");
+  c.n_layers = r.positive_int("n_layer");
+  c.n_heads = r.positive_int("n_head");
+  c.n_kv_heads = c.n_heads;
+  c.d_mlp = r.positive_int("n_inner", 4 * c.d_model);
+  c.max_positions = r.positive_int("n_positions");
+  c.norm_eps = r.positive_number("layer_norm_epsilon", 1e-5);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.activation = r.string("activation_function", "gelu_new");
+  if (c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" && c.activation != "gelu") {
+    throw InputError(path, "activation_function", "gelu_new, gelu_pytorch_tanh or gelu", c.activation);
+  }
+  // Variants editgate does not implement: refuse rather than compute something else.
+  if (r.boolean("scale_attn_by_inverse_layer_idx", false)) {
+    throw InputError(path, "scale_attn_by_inverse_layer_idx", "false (not supported)", "true");
+  }
+  if (!r.boolean("scale_attn_weights", true)) {
+    throw InputError(path, "scale_attn_weights", "true (not supported otherwise)", "false");
+  }
+  if (c.d_model % c.n_heads != 0) {
+    throw InputError(path, "n_head", "a divisor of n_embd=" + std::to_string(c.d_model),
+                     std::to_string(c.n_heads));
+  }
+  c.d_head = c.d_model / c.n_heads;
+  (void)j;
+}
+
+void load_rope(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
+  c.rope_theta = r.positive_number("rope_theta", 10000.0);
+  // transformers >= 5 nests RoPE settings in rope_parameters; older files use rope_scaling.
+  const json* rope = nullptr;
+  for (const char* key : {"rope_parameters", "rope_scaling"}) {
+    if (j.contains(key) && !j[key].is_null()) {
+      if (!j[key].is_object()) throw InputError(path, key, "an object", j[key].dump());
+      rope = &j[key];
+      break;
+    }
+  }
+  if (rope == nullptr) return;
+  const Reader rr(*rope, path);
+  c.rope_theta = rr.positive_number("rope_theta", c.rope_theta);
+  std::string type = rr.string("rope_type", rr.string("type", "default"));
+  if (type == "default") return;
+  if (type != "llama3") {
+    throw InputError(path, "rope_type", "\"default\" or \"llama3\"", "\"" + type + "\"");
+  }
+  RopeScaling s;
+  s.type = type;
+  s.factor = rr.positive_number("factor", 1.0);
+  s.low_freq_factor = rr.positive_number("low_freq_factor", 1.0);
+  s.high_freq_factor = rr.positive_number("high_freq_factor", 4.0);
+  s.original_max_position_embeddings = rr.positive_int("original_max_position_embeddings", 8192);
+  if (s.high_freq_factor <= s.low_freq_factor) {
+    throw InputError(path, "high_freq_factor", "greater than low_freq_factor", std::to_string(s.high_freq_factor));
+  }
+  c.rope_scaling = s;
+}
+
+void load_llama(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
+  c.d_model = r.positive_int("hidden_size");
+  c.n_layers = r.positive_int("num_hidden_layers");
+  c.n_heads = r.positive_int("num_attention_heads");
+  c.n_kv_heads = r.positive_int("num_key_value_heads", c.n_heads);
+  c.d_mlp = r.positive_int("intermediate_size");
+  c.max_positions = r.positive_int("max_position_embeddings", 2048);
+  c.norm_eps = r.positive_number("rms_norm_eps", 1e-6);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.activation = r.string("hidden_act", "silu");
+  if (c.activation != "silu") throw InputError(path, "hidden_act", "\"silu\"", "\"" + c.activation + "\"");
+  c.attention_bias = r.boolean("attention_bias", false);
+  c.mlp_bias = r.boolean("mlp_bias", false);
+  if (c.n_heads % c.n_kv_heads != 0) {
+    throw InputError(path, "num_key_value_heads",
+                     "a divisor of num_attention_heads=" + std::to_string(c.n_heads), std::to_string(c.n_kv_heads));
+  }
+  if (!j.contains("head_dim") && c.d_model % c.n_heads != 0) {
+    throw InputError(path, "num_attention_heads", "a divisor of hidden_size=" + std::to_string(c.d_model),
+                     std::to_string(c.n_heads));
+  }
+  c.d_head = r.positive_int("head_dim", c.d_model / c.n_heads);
+  if (c.d_head % 2 != 0) throw InputError(path, "head_dim", "an even number (RoPE)", std::to_string(c.d_head));
+  load_rope(r, c, j, path);
+}
+
+}  // namespace
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& path) {
+  if (!j.is_object()) throw InputError(path, "", "a JSON object", j.type_name());
+  const Reader r(j, path);
+  ModelConfig c;
+  c.raw = j;
+  if (!j.contains("model_type")) {
+    throw InputError(path, "model_type", "\"gpt2\" or \"llama\"", "nothing (field missing)");
+  }
+  c.model_type = r.string("model_type", "");
+  if (c.model_type == "gpt2") {
+    load_gpt2(r, c, j, path);
+  } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
+    load_llama(r, c, j, path);
+    if (c.model_type == "qwen2" && !j.contains("attention_bias")) c.attention_bias = true;
+  } else {
+    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2", "\"" + c.model_type + "\"",
+                     "gptj and others are not supported yet");
+  }
+  c.vocab_size = r.positive_int("vocab_size");
+  c.bos_token_id = r.token_id("bos_token_id");
+  c.eos_token_id = r.token_id("eos_token_id");
+  return c;
+}
+
+ModelConfig ModelConfig::load(const std::filesystem::path& dir) {
+  const auto path = dir / "config.json";
+  std::ifstream in(path);
+  if (!in) {
+    throw InputError(path.string(), "", "a readable config.json", "no such file",
+                     "is " + dir.string() + " a Hugging Face checkpoint directory?");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw InputError(path.string(), "", "valid JSON", "a parse error");
+  return from_json(j, path.string());
+}
+
+}  // namespace editgate::harness

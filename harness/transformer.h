@@ -1,0 +1,99 @@
+#pragma once
+// Transformer: the model runtime. Holds the parameters (by their HF tensor
+// names), runs the forward pass of one architecture with hook points, and
+// exposes editable weights under stable names. Each architecture is one file
+// (gpt2_model.cpp, llama_model.cpp) registered in architectures.cpp; this unit
+// owns what they share. Loading and saving checkpoints is checkpoint.h's job.
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/hooks.h"
+#include "harness/model_config.h"
+
+namespace editgate::harness {
+
+// Keys and values of earlier tokens, appended to by each cached forward pass.
+struct KVCache {
+  std::vector<at::Tensor> keys;    // per layer [batch, n_kv_heads, past, d_head]
+  std::vector<at::Tensor> values;  // per layer [batch, n_kv_heads, past, d_head]
+  at::Tensor mask;                 // [batch, past] 1 for tokens, 0 for padding
+  int64_t length() const { return mask.defined() ? mask.size(1) : 0; }
+};
+
+struct ForwardOptions {
+  at::Tensor attention_mask;  // [batch, pos] 1 for tokens, 0 for padding; undefined: all ones
+  at::Tensor position_ids;    // [batch, pos]; undefined: counted over non-padding tokens (cache included)
+  KVCache* cache = nullptr;   // when given, earlier tokens are read from it and these appended
+};
+
+// Where a stable weight name lives in the checkpoint.
+struct WeightRef {
+  std::string tensor_name;  // HF name, e.g. transformer.h.3.mlp.c_proj.weight
+  bool transposed = false;  // true when stored [in, out] (GPT-2 Conv1D)
+};
+
+class Transformer {
+ public:
+  Transformer(ModelConfig config, std::map<std::string, at::Tensor> params, at::Device device);
+  virtual ~Transformer() = default;
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  // input_ids [batch, pos] int64 -> logits [batch, pos, vocab]
+  at::Tensor forward(const at::Tensor& input_ids, const ForwardOptions& options = {});
+
+  const ModelConfig& config() const { return config_; }
+  at::Device device() const { return device_; }
+  HookRegistry& hooks() { return hooks_; }
+
+  // Parameters by HF tensor name, as written to model.safetensors.
+  const std::map<std::string, at::Tensor>& parameters() const { return params_; }
+  at::Tensor& parameter(const std::string& name);
+
+  // Editable weights by stable name ("blocks.{l}.mlp.W_out", "blocks.{l}.mlp.W_in",
+  // "blocks.{l}.attn.W_O", ...), always as [d_out, d_in]. The returned tensor is a
+  // view of the parameter: in-place updates (add_) edit the model.
+  at::Tensor weight(std::string_view stable_name);
+  WeightRef weight_ref(std::string_view stable_name) const;
+  std::vector<std::string> editable_weight_names() const;
+
+  // Tensors the architecture expects, with shapes, for checkpoint validation.
+  virtual std::map<std::string, std::vector<int64_t>> expected_tensors() const = 0;
+  // Tensor names that may be absent (tied lm_head) or present and ignored (GPT-2 attn.bias buffers).
+  virtual bool is_optional_tensor(const std::string& name) const = 0;
+
+ protected:
+  // Embedding, blocks and unembedding of one architecture. `mask4d` [batch, 1, pos, past+pos]
+  // (true = may attend), `position_ids` [batch, pos].
+  virtual at::Tensor run(const at::Tensor& input_ids, const at::Tensor& mask4d,
+                         const at::Tensor& position_ids, KVCache* cache, int64_t past) = 0;
+  // Stable-name mapping of one architecture: nullopt-like empty tensor_name for unknown names.
+  virtual WeightRef map_weight(std::string_view stable_name) const = 0;
+
+  const at::Tensor& p(const std::string& name) const;  // parameter that must exist
+  at::Tensor hook(HookSite site, int64_t layer, at::Tensor x, int64_t past) {
+    const HookPoint point{layer, site};
+    return hooks_.active(point) ? hooks_.run(point, std::move(x), past) : x;
+  }
+
+  ModelConfig config_;
+  std::map<std::string, at::Tensor> params_;  // by HF name, on device_
+  at::Device device_;
+  HookRegistry hooks_;
+};
+
+// Splits "blocks.{l}.{rest}" into (l, rest); false when the name has another form.
+bool split_stable_name(std::string_view name, int64_t& layer, std::string& rest);
+
+// Creates the architecture for config.model_type (architectures.cpp).
+std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::string, at::Tensor> params,
+                                              at::Device device);
+
+}  // namespace editgate::harness
