@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh) and builds editgate into build/ with Ninja and
+# ccache. Extra arguments go to the CMake configure step (e.g.
+# -DEDITGATE_BUILD_BENCHMARKS=ON). Quiet when nothing changed.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+build="${EDITGATE_BUILD_DIR:-$root/build}"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.ccache}"
+if [[ ! -f "$build/build.ninja" || $# -gt 0 ]]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$build.configure.log" 2>&1 ||
+    { cat "$build.configure.log" >&2; exit 2; }
+fi
+jobs="${EDITGATE_JOBS:-$(nproc)}"
+cmake --build "$build" -j "$jobs"
