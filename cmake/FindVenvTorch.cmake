@@ -29,3 +29,13 @@ if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
 endif()
 find_package(Torch REQUIRED)
 message(STATUS "editgate: libtorch ${Torch_VERSION} from ${_torch_prefix}")
+
+# The wheel's CUDA libraries (NCCL, cuBLAS, ...) live beside torch in
+# site-packages/nvidia/*/lib and are found at run time through libtorch's RPATH.
+# The linker must resolve them there too, not in an older system copy (the
+# CUDA toolkit's NCCL in ld.so.conf lacks symbols this libtorch needs).
+get_filename_component(_torch_site "${_torch_prefix}/../../.." ABSOLUTE)
+file(GLOB _wheel_cuda_libs LIST_DIRECTORIES true "${_torch_site}/nvidia/*/lib")
+foreach(_dir IN LISTS _wheel_cuda_libs)
+  add_link_options("LINKER:-rpath-link,${_dir}")
+endforeach()

@@ -8,8 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${EDITGATE_BUILD_DIR:-$root/build}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.ccache}"
 if [[ ! -f "$build/build.ninja" || $# -gt 0 ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$build.configure.log" 2>&1 ||
-    { cat "$build.configure.log" >&2; exit 2; }
+  mkdir -p "$build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log" >&2; exit 2; }
 fi
 jobs="${EDITGATE_JOBS:-$(nproc)}"
 cmake --build "$build" -j "$jobs"

@@ -18,7 +18,7 @@ test_pins=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0
 debian_packages=(
   build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libpcre2-dev libsentencepiece-dev libpugixml-dev libfmt-dev libssl-dev libxml2-utils
+  libpcre2-dev libsentencepiece-dev libpugixml-dev libssl-dev libxml2-utils
 )
 
 missing=()

@@ -9,6 +9,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/generation.h"
+#include "harness/input_error.h"
 #include "harness/model_config.h"
 #include "harness/scoring.h"
 #include "harness/text_model.h"
@@ -103,7 +104,7 @@ void run_score(const ModelFlags& f, const std::string& prompt, const std::string
   auto tm = f.load();
   harness::ScoreItem item{tm.encode_prompt(prompt), tm.encode_continuation(continuation)};
   if (item.prompt.empty() || item.continuation.empty()) {
-    throw InputError("", item.prompt.empty() ? "--prompt" : "--continuation", "text that encodes to at least one token",
+    throw editgate::InputError("", item.prompt.empty() ? "--prompt" : "--continuation", "text that encodes to at least one token",
                      "no tokens");
   }
   const auto r = harness::score(tm.model(), {item}).front();
@@ -131,7 +132,7 @@ void run_score(const ModelFlags& f, const std::string& prompt, const std::string
 void run_generate(const ModelFlags& f, const std::string& prompt, int64_t max_new) {
   auto tm = f.load();
   const auto ids = tm.encode_prompt(prompt);
-  if (ids.empty()) throw InputError("", "--prompt", "text that encodes to at least one token", "no tokens");
+  if (ids.empty()) throw editgate::InputError("", "--prompt", "text that encodes to at least one token", "no tokens");
   harness::GenerateOptions opts;
   opts.max_new_tokens = max_new;
   opts.stop_token = tm.tokenizer().eos_id();
