@@ -34,13 +34,22 @@ std::string canonical_name(const ModelConfig& config, const std::string& name) {
 
 bool is_floating(at::ScalarType t) { return at::isFloatingType(t); }
 
+// The file to name in a message about tensor `name`: the shard holding it, else
+// model.safetensors or, for a sharded checkpoint, its index.
+std::string file_for(const WeightStore& store, const std::string& name) {
+  for (const auto& f : store.files()) {
+    if (f->find(name) != nullptr) return f->path().string();
+  }
+  const auto single = store.dir() / kSingleWeightsFile;
+  return (fs::exists(single) ? single : store.dir() / kWeightsIndexFile).string();
+}
+
 }  // namespace
 
 LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
   ModelConfig config = ModelConfig::load(dir);
   const at::Device device = resolve_device(options.device);
   const WeightStore store = WeightStore::open_dir(dir);
-  const std::string where = (dir / "model.safetensors").string();
 
   // Build the architecture with no parameters first, only to ask what it expects.
   auto probe = make_transformer(config, {}, at::kCPU);
@@ -50,6 +59,7 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
   at::ScalarType stored = at::kFloat;
   for (const auto& file_name : store.names()) {
     const std::string name = canonical_name(config, file_name);
+    const std::string where = file_for(store, file_name);
     const auto it = expected.find(name);
     if (it == expected.end()) {
       if (probe->is_optional_tensor(name)) continue;
@@ -76,7 +86,8 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
   }
   for (const auto& [name, shape] : expected) {
     if (params.count(name) == 0 && !probe->is_optional_tensor(name)) {
-      throw InputError(where, "tensor '" + name + "'", "present with shape " + shape_str(shape), "missing");
+      throw InputError(file_for(store, name), "tensor '" + name + "'", "present with shape " + shape_str(shape),
+                       "missing");
     }
   }
 
@@ -118,7 +129,13 @@ void save_model(const Transformer& model, const fs::path& out_dir, const fs::pat
     }
     std::ofstream(tmp / "config.json") << model.config().raw.dump(2) << "\n";
     write_weights(tmp, tensors);
-    for (const auto& [name, bytes] : extra_files) std::ofstream(tmp / name, std::ios::binary) << bytes;
+    for (const auto& [name, bytes] : extra_files) {
+      const fs::path file = tmp / name;  // names may contain folders ("requests/edits.json")
+      fs::create_directories(file.parent_path());
+      std::ofstream out(file, std::ios::binary);
+      out << bytes;
+      if (!out) throw InputError(file.string(), "", "a writable file", "a write error", "disk full?");
+    }
   });
 }
 
