@@ -1,0 +1,165 @@
+#include "harness/gates.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "harness/input_error.h"
+
+namespace editgate::harness {
+namespace {
+
+using nlohmann::json;
+
+const Metric* find_metric(const SuiteResult& s, const std::string& name) {
+  for (const auto& m : s.metrics) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string metric_names(const SuiteResult& s) {
+  std::string out;
+  for (const auto& m : s.metrics) {
+    if (!m.name.ends_with("_base")) out += (out.empty() ? "" : ", ") + m.name;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+GateRule parse_rule(const json& r, const std::string& path, size_t i) {
+  const std::string where = "gates[" + std::to_string(i) + "]";
+  if (!r.is_object()) throw InputError(path, where, "an object", r.type_name());
+  GateRule g;
+  for (const char* key : {"suite", "metric"}) {
+    if (!r.contains(key) || !r[key].is_string() || r[key].get<std::string>().empty()) {
+      throw InputError(path, where + "." + key, "a non-empty string", r.contains(key) ? r[key].dump() : "nothing");
+    }
+  }
+  g.suite = r["suite"].get<std::string>();
+  g.metric = r["metric"].get<std::string>();
+  int bounds = 0;
+  for (const char* key : {"min", "max", "max_drop_vs_base"}) {
+    if (!r.contains(key)) continue;
+    if (!r[key].is_number()) throw InputError(path, where + "." + key, "a number", r[key].dump());
+    g.bound_kind = key;
+    g.bound = r[key].get<double>();
+    ++bounds;
+  }
+  if (bounds != 1) {
+    throw InputError(path, where, "exactly one of min, max, max_drop_vs_base", std::to_string(bounds) + " of them");
+  }
+  if (r.contains("on")) {
+    if (!r["on"].is_string()) throw InputError(path, where + ".on", "a string", r["on"].dump());
+    g.on = r["on"].get<std::string>();
+    if (g.on != "point" && g.on != "wilson_lower" && g.on != "wilson_upper") {
+      throw InputError(path, where + ".on", "point, wilson_lower or wilson_upper", "\"" + g.on + "\"");
+    }
+  }
+  if (r.contains("report_only")) {
+    if (!r["report_only"].is_boolean()) {
+      throw InputError(path, where + ".report_only", "true or false", r["report_only"].dump());
+    }
+    g.report_only = r["report_only"].get<bool>();
+  }
+  for (const auto& [key, value] : r.items()) {
+    static const std::vector<std::string> kKnown = {"suite", "metric", "min", "max", "max_drop_vs_base", "on",
+                                                    "report_only"};
+    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
+      throw InputError(path, where + "." + key, "one of suite, metric, min, max, max_drop_vs_base, on, report_only",
+                       "unknown key");
+    }
+  }
+  return g;
+}
+
+}  // namespace
+
+GateSpec GateSpec::from_json(const json& j, const std::string& path) {
+  if (!j.is_object() || !j.contains("gates") || !j["gates"].is_array()) {
+    throw InputError(path, "gates", "an object with a \"gates\" array", j.is_object() ? "no gates array" : j.type_name());
+  }
+  GateSpec spec;
+  for (size_t i = 0; i < j["gates"].size(); ++i) spec.rules.push_back(parse_rule(j["gates"][i], path, i));
+  return spec;
+}
+
+GateSpec GateSpec::load(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string(), "", "a readable gate spec JSON file", "cannot open it");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded()) throw InputError(path.string(), "", "valid JSON", "a parse error");
+  return from_json(j, path.string());
+}
+
+json GateSpec::to_json() const {
+  json gates = json::array();
+  for (const auto& g : rules) {
+    json r = {{"suite", g.suite}, {"metric", g.metric}, {g.bound_kind, g.bound}, {"on", g.on}};
+    if (g.report_only) r["report_only"] = true;
+    gates.push_back(r);
+  }
+  return json{{"gates", gates}};
+}
+
+GateSpec GateSpec::defaults() {
+  // DESIGN.md's suite table. Rates gate on the point estimate; the probe gate
+  // uses the interval's lower bound so a probe cannot pass by luck of the split.
+  const json j = {{"gates",
+                   {{{"suite", "Efficacy"}, {"metric", "efficacy_top1"}, {"min", 0.99}},
+                    {{"suite", "ParaphraseGeneralization"}, {"metric", "paraphrase_top1"}, {"min", 0.90}},
+                    {{"suite", "FactPreservation"}, {"metric", "unrelated_unchanged"}, {"min", 0.99}},
+                    {{"suite", "FactPreservation"}, {"metric", "neighborhood_keeps_old"}, {"min", 0.98}},
+                    {{"suite", "LinearProbeRecovery"}, {"metric", "probe_accuracy_above_chance"}, {"max", 0.02},
+                     {"on", "wilson_lower"}},
+                    {{"suite", "ErasureImpact"}, {"metric", "fact_recall"}, {"max_drop_vs_base", 0.02}},
+                    {{"suite", "Fluency"}, {"metric", "entropy_relative_drop"}, {"max", 0.05}}}}};
+  return from_json(j, "<default gate spec>");
+}
+
+void evaluate_gates(const GateSpec& spec, RunReport& report, const std::string& spec_path) {
+  report.gates.clear();
+  for (const auto& rule : spec.rules) {
+    const SuiteResult* suite = nullptr;
+    for (const auto& s : report.suites) {
+      if (s.name == rule.suite) suite = &s;
+    }
+    if (suite == nullptr || suite->skipped) continue;
+    const Metric* m = find_metric(*suite, rule.metric);
+    if (m == nullptr) {
+      throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric of " + rule.suite + ": " + metric_names(*suite),
+                       "'" + rule.metric + "'");
+    }
+    GateResult g;
+    g.suite = rule.suite;
+    g.metric = rule.metric;
+    g.bound_kind = rule.bound_kind;
+    g.bound = rule.bound;
+    g.on = rule.on;
+    g.report_only = rule.report_only;
+    g.measured = *m;
+    double tested = m->value;
+    if (rule.on == "wilson_lower") tested = m->ci_low.value_or(m->value);
+    if (rule.on == "wilson_upper") tested = m->ci_high.value_or(m->value);
+    if (rule.bound_kind == "max_drop_vs_base") {
+      const Metric* base = find_metric(*suite, rule.metric + "_base");
+      if (base == nullptr) {
+        throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric with a base value (" + rule.metric + "_base)",
+                         "none");
+      }
+      tested = base->value - tested;
+      g.passed = tested <= rule.bound;
+    } else if (rule.bound_kind == "min") {
+      g.passed = tested >= rule.bound;
+    } else {
+      g.passed = tested <= rule.bound;
+    }
+    g.tested_value = tested;
+    report.gates.push_back(g);
+  }
+  report.passed = true;
+  for (const auto& g : report.gates) report.passed = report.passed && (g.passed || g.report_only);
+}
+
+}  // namespace editgate::harness

@@ -1,0 +1,30 @@
+#include "harness/run_report.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace editgate::harness {
+
+Metric rate_metric(std::string name, int64_t successes, int64_t n, std::string family, std::string description) {
+  Metric m;
+  m.name = std::move(name);
+  m.family = std::move(family);
+  m.description = std::move(description);
+  m.n = n;
+  if (n <= 0) {
+    m.value = 0;
+    return m;  // no trials: no interval
+  }
+  constexpr double z = 1.959963984540054;
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / nn;
+  const double denom = 1 + z * z / nn;
+  const double centre = (p + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+  m.value = p;
+  m.ci_low = std::max(0.0, centre - half);
+  m.ci_high = std::min(1.0, centre + half);
+  return m;
+}
+
+}  // namespace editgate::harness
