@@ -1,0 +1,442 @@
+// Reads tokenizer files (tokenizer.json, vocab.json + merges.txt, the special
+// tokens of tokenizer_config.json / special_tokens_map.json) into the
+// Pipeline + model configs of tokenizer_pipeline.h, bpe_tokenizer.h and
+// wordlevel_tokenizer.h, and picks the loader for a checkpoint directory.
+// Every malformed or unsupported field is an InputError naming file and field.
+// Limitation: the NFC normalizer is accepted as the identity (input text is
+// assumed to be NFC already, as prompts almost always are).
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "harness/bpe_tokenizer.h"
+#include "harness/input_error.h"
+#include "harness/tokenizer.h"
+#include "harness/wordlevel_tokenizer.h"
+
+namespace editgate::harness {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+std::string read_file(const fs::path& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), "", what, "a file that cannot be opened");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Json parse_json(const fs::path& path, const std::string& what) {
+  try {
+    return Json::parse(read_file(path, what));
+  } catch (const Json::parse_error& e) {
+    throw InputError(path.string(), "", what, e.what(), "truncated download or hand edit?");
+  }
+}
+
+std::string type_name(const Json& j) { return j.is_null() ? "null" : j.type_name(); }
+
+// Field checks: each throws InputError(file, field, expected, got).
+struct Reader {
+  std::string file;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& expected,
+                         const std::string& got, const std::string& hint = {}) const {
+    throw InputError(file, field, expected, got, hint);
+  }
+  const Json& get(const Json& obj, const std::string& key, const std::string& field) const {
+    if (!obj.is_object()) fail(field, "an object", type_name(obj));
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(field.empty() ? key : field + "." + key, "a value", "nothing (field missing)");
+    return *it;
+  }
+  std::string string(const Json& j, const std::string& field) const {
+    if (!j.is_string()) fail(field, "a string", type_name(j));
+    return j.get<std::string>();
+  }
+  std::string string_at(const Json& obj, const std::string& key, const std::string& field) const {
+    return string(get(obj, key, field), field + "." + key);
+  }
+  int64_t integer(const Json& j, const std::string& field) const {
+    if (!j.is_number_integer()) fail(field, "an integer", type_name(j) + " " + j.dump());
+    return j.is_number_unsigned() && j.get<uint64_t>() > INT64_MAX ? -1 : j.get<int64_t>();
+  }
+  bool flag(const Json& obj, const std::string& key, const std::string& field, bool fallback) const {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) fail(field + "." + key, "true or false", type_name(*it));
+    return it->get<bool>();
+  }
+  std::optional<std::string> optional_string(const Json& obj, const std::string& key,
+                                             const std::string& field) const {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return std::nullopt;
+    return string(*it, field + "." + key);
+  }
+  // The list under `key` of a {"type": "Sequence"} step, or the step itself.
+  std::vector<std::pair<Json, std::string>> steps(const Json& j, const std::string& key,
+                                                  const std::string& field) const {
+    if (j.is_null()) return {};
+    if (string_at(j, "type", field) != "Sequence") return {{j, field}};
+    const Json& list = get(j, key, field);
+    if (!list.is_array()) fail(field + "." + key, "an array", type_name(list));
+    std::vector<std::pair<Json, std::string>> out;
+    for (size_t i = 0; i < list.size(); ++i) {
+      for (auto& s : steps(list[i], key, field + "." + key + "[" + std::to_string(i) + "]")) {
+        out.push_back(std::move(s));
+      }
+    }
+    return out;
+  }
+  [[noreturn]] void unsupported(const std::string& field, const std::string& type,
+                                const std::string& supported) const {
+    fail(field + ".type", supported, "\"" + type + "\"",
+         "editgate does not implement it; load tokenizer.model if the checkpoint has one");
+  }
+};
+
+std::shared_ptr<const Regex> compile(const Reader& r, const std::string& pattern,
+                                     const std::string& field) {
+  try {
+    return std::make_shared<const Regex>(pattern);
+  } catch (const std::invalid_argument& e) {
+    r.fail(field, "a valid regular expression", e.what());
+  }
+}
+
+// HF Split/Replace patterns: {"String": s} (literal) or {"Regex": r}.
+std::string pattern_regex(const Reader& r, const Json& step, const std::string& field) {
+  const Json& pattern = r.get(step, "pattern", field);
+  if (pattern.is_object() && pattern.contains("Regex")) {
+    return r.string_at(pattern, "Regex", field + ".pattern");
+  }
+  const std::string literal = r.string_at(pattern, "String", field + ".pattern");
+  std::string quoted;
+  for (char c : literal) {
+    if (std::string_view(R"(\^$.|?*+()[]{}-/#)").find(c) != std::string_view::npos) quoted += '\\';
+    quoted += c;
+  }
+  return quoted;
+}
+
+void parse_normalizer(const Reader& r, const Json& j, Pipeline& p) {
+  for (const auto& [step, field] : r.steps(j, "normalizers", "normalizer")) {
+    const std::string type = r.string_at(step, "type", field);
+    if (type == "Prepend") {
+      p.normalizer.push_back({NormalizerStep::Kind::kPrepend, "", r.string_at(step, "prepend", field)});
+    } else if (type == "Replace") {
+      const Json& pattern = r.get(step, "pattern", field);
+      const std::string from = r.string_at(pattern, "String", field + ".pattern");
+      p.normalizer.push_back({NormalizerStep::Kind::kReplace, from, r.string_at(step, "content", field)});
+    } else if (type != "NFC") {
+      r.unsupported(field, type, "Prepend, Replace (String pattern), NFC or Sequence");
+    }
+  }
+}
+
+PreTokenizerStep split_step(std::shared_ptr<const Regex> regex,
+                            SplitBehavior behavior = SplitBehavior::kIsolated, bool invert = false) {
+  PreTokenizerStep step;
+  step.regex = std::move(regex);
+  step.behavior = behavior;
+  step.invert = invert;
+  return step;
+}
+
+SplitBehavior split_behavior(const Reader& r, const Json& step, const std::string& field) {
+  const std::string b = r.string_at(step, "behavior", field);
+  if (b == "Isolated") return SplitBehavior::kIsolated;
+  if (b == "Removed") return SplitBehavior::kRemoved;
+  if (b == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
+  if (b == "MergedWithNext") return SplitBehavior::kMergedWithNext;
+  if (b == "Contiguous") return SplitBehavior::kContiguous;
+  r.fail(field + ".behavior", "Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous",
+         "\"" + b + "\"");
+}
+
+// Returns whether a ByteLevel step was seen (the BPE model then maps bytes).
+bool parse_pre_tokenizer(const Reader& r, const Json& j, Pipeline& p) {
+  bool byte_level = false;
+  for (const auto& [step, field] : r.steps(j, "pretokenizers", "pre_tokenizer")) {
+    const std::string type = r.string_at(step, "type", field);
+    if (type == "ByteLevel") {
+      byte_level = true;
+      if (r.flag(step, "add_prefix_space", field, false)) {
+        p.pre_tokenizer.emplace_back().kind = PreTokenizerStep::Kind::kPrefixSpace;
+      }
+      if (r.flag(step, "use_regex", field, true)) {
+        p.pre_tokenizer.push_back(split_step(compile(r, std::string(kGpt2Pattern), field)));
+      }
+    } else if (type == "Split") {
+      const std::string pattern = pattern_regex(r, step, field);
+      p.pre_tokenizer.push_back(split_step(compile(r, pattern, field + ".pattern"),
+                                           split_behavior(r, step, field),
+                                           r.flag(step, "invert", field, false)));
+    } else if (type == "Whitespace") {
+      p.pre_tokenizer.push_back(
+          split_step(compile(r, R"(\w+|[^\w\s]+)", field), SplitBehavior::kRemoved, true));
+    } else if (type == "WhitespaceSplit") {
+      p.pre_tokenizer.push_back(split_step(compile(r, R"(\s+)", field), SplitBehavior::kRemoved));
+    } else if (type == "Digits") {
+      const char* pattern = r.flag(step, "individual_digits", field, false) ? R"(\p{N})" : R"(\p{N}+)";
+      p.pre_tokenizer.push_back(split_step(compile(r, pattern, field)));
+    } else {
+      r.unsupported(field, type, "ByteLevel, Split, Whitespace, WhitespaceSplit, Digits or Sequence");
+    }
+  }
+  return byte_level;
+}
+
+void parse_decoder(const Reader& r, const Json& j, Pipeline& p) {
+  if (j.is_null()) return;
+  p.decoder.emplace();
+  using Kind = DecoderStep::Kind;
+  for (const auto& [step, field] : r.steps(j, "decoders", "decoder")) {
+    const std::string type = r.string_at(step, "type", field);
+    DecoderStep d;
+    if (type == "ByteLevel") {
+      d.kind = Kind::kByteLevel;
+    } else if (type == "ByteFallback") {
+      d.kind = Kind::kByteFallback;
+    } else if (type == "Fuse") {
+      d.kind = Kind::kFuse;
+    } else if (type == "Replace") {
+      d.kind = Kind::kReplace;
+      d.pattern = r.string_at(r.get(step, "pattern", field), "String", field + ".pattern");
+      d.content = r.string_at(step, "content", field);
+    } else if (type == "Strip") {
+      d.kind = Kind::kStrip;
+      d.content = r.string_at(step, "content", field);
+      d.start = static_cast<int>(r.integer(r.get(step, "start", field), field + ".start"));
+      d.stop = static_cast<int>(r.integer(r.get(step, "stop", field), field + ".stop"));
+    } else {
+      r.unsupported(field, type, "ByteLevel, ByteFallback, Fuse, Replace, Strip or Sequence");
+    }
+    p.decoder->push_back(std::move(d));
+  }
+}
+
+std::vector<std::pair<std::string, int64_t>> parse_vocab(const Reader& r, const Json& vocab,
+                                                         const std::string& field) {
+  if (!vocab.is_object()) r.fail(field, "an object {token: id}", type_name(vocab));
+  std::vector<std::pair<std::string, int64_t>> out;
+  out.reserve(vocab.size());
+  for (const auto& [token, id] : vocab.items()) {
+    out.emplace_back(token, r.integer(id, field + "[\"" + token + "\"]"));
+  }
+  return out;
+}
+
+// Special ids named in a post_processor (TemplateProcessing, RobertaProcessing).
+// Best effort: it only decides bos/eos, so odd shapes are skipped, not errors.
+void template_specials(const Json& j, const PipelineTokenizer& tok, SpecialTokens& s) {
+  auto token_id = [&](const Json& obj, const auto& key) -> std::optional<int64_t> {
+    if (!obj.is_object() || !obj.contains(key)) return std::nullopt;
+    const Json& v = obj[key];
+    const Json& name = v.is_array() && !v.empty() ? v[0] : v;
+    return name.is_string() ? tok.token_to_id(name.template get<std::string>()) : std::nullopt;
+  };
+  if (!j.is_object() || !j.contains("type")) return;
+  const Json& type = j["type"];
+  if (type == "Sequence" && j.contains("processors") && j["processors"].is_array()) {
+    for (const auto& p : j["processors"]) template_specials(p, tok, s);
+  } else if (type == "RobertaProcessing") {
+    if (!s.bos) s.bos = token_id(j, "cls");
+    if (!s.eos) s.eos = token_id(j, "sep");
+  } else if (type == "TemplateProcessing" && j.contains("single") && j["single"].is_array()) {
+    bool after_sequence = false;
+    for (const auto& piece : j["single"]) {
+      if (!piece.is_object()) continue;
+      if (piece.contains("Sequence")) after_sequence = true;
+      const auto id = token_id(piece.value("SpecialToken", Json()), "id");
+      if (!after_sequence && !s.bos) s.bos = id;
+      if (after_sequence && !s.eos) s.eos = id;
+    }
+  }
+}
+
+// Well-known names of special added tokens, for fields nothing else set.
+void name_specials(const Pipeline& p, SpecialTokens& s) {
+  for (const auto& t : p.added_tokens) {
+    if (!t.special) continue;
+    const std::string& c = t.content;
+    if (!s.bos && (c == "<s>" || c == "<|begin_of_text|>" || c == "<bos>")) s.bos = t.id;
+    if (!s.eos && (c == "</s>" || c == "<|end_of_text|>" || c == "<eos>")) s.eos = t.id;
+    if (!s.pad && (c == "<pad>" || c == "[PAD]")) s.pad = t.id;
+    if (!s.unk && (c == "<unk>" || c == "[UNK]")) s.unk = t.id;
+  }
+  for (const auto& t : p.added_tokens) {
+    if (t.special && t.content == "<|endoftext|>") {  // GPT-2: bos = eos = unk
+      if (!s.bos) s.bos = t.id;
+      if (!s.eos) s.eos = t.id;
+      if (!s.unk) s.unk = t.id;
+    }
+  }
+}
+
+// bos_token etc. of tokenizer_config.json / special_tokens_map.json: a string or
+// {"content": string}; fields already set by an earlier file are kept.
+void config_specials(const fs::path& file, const Tokenizer& tok, SpecialTokens& s,
+                     SpecialTokens& from_files) {
+  if (!fs::is_regular_file(file)) return;
+  const Reader r{file.string()};
+  const Json j = parse_json(file, "a JSON object");
+  if (!j.is_object()) r.fail("", "a JSON object", type_name(j));
+  const std::pair<const char*, std::optional<int64_t> SpecialTokens::*> fields[] = {
+      {"bos_token", &SpecialTokens::bos}, {"eos_token", &SpecialTokens::eos},
+      {"pad_token", &SpecialTokens::pad}, {"unk_token", &SpecialTokens::unk}};
+  for (const auto& [key, member] : fields) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null() || from_files.*member) continue;
+    const std::string token = it->is_object() ? r.string_at(*it, "content", key) : r.string(*it, key);
+    const auto id = tok.token_to_id(token);
+    if (!id) r.fail(key, "a token of the vocabulary", "\"" + token + "\"");
+    s.*member = from_files.*member = id;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer_json(const fs::path& file) {
+  const Reader r{file.string()};
+  const Json j = parse_json(file, "an HF tokenizer.json");
+  if (!j.is_object()) r.fail("", "a JSON object", type_name(j));
+  Pipeline pipeline;
+  if (auto it = j.find("added_tokens"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) r.fail("added_tokens", "an array", type_name(*it));
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& t = (*it)[i];
+      const std::string field = "added_tokens[" + std::to_string(i) + "]";
+      AddedToken a{r.string_at(t, "content", field), r.integer(r.get(t, "id", field), field + ".id"),
+                   r.flag(t, "special", field, false), r.flag(t, "lstrip", field, false),
+                   r.flag(t, "rstrip", field, false)};
+      if (a.content.empty()) r.fail(field + ".content", "a non-empty string", "\"\"");
+      if (a.id < 0 || a.id >= (int64_t{1} << 31)) {
+        r.fail(field + ".id", "an id in [0, 2^31)", std::to_string(a.id));
+      }
+      pipeline.added_tokens.push_back(std::move(a));
+    }
+  }
+  parse_normalizer(r, j.value("normalizer", Json()), pipeline);
+  const bool byte_level = parse_pre_tokenizer(r, j.value("pre_tokenizer", Json()), pipeline);
+  parse_decoder(r, j.value("decoder", Json()), pipeline);
+
+  const Json& model = r.get(j, "model", "");
+  const std::string type = model.contains("type") ? r.string_at(model, "type", "model")
+                           : model.contains("merges") ? "BPE" : "";
+  const auto unk = r.optional_string(model, "unk_token", "model");
+  auto vocab = parse_vocab(r, r.get(model, "vocab", "model"), "model.vocab");
+  std::unique_ptr<PipelineTokenizer> tok;
+  if (type == "BPE") {
+    BpeConfig c;
+    c.vocab = std::move(vocab);
+    c.byte_level = byte_level;
+    c.byte_fallback = r.flag(model, "byte_fallback", "model", false);
+    c.ignore_merges = r.flag(model, "ignore_merges", "model", false);
+    c.fuse_unk = r.flag(model, "fuse_unk", "model", false);
+    c.unk_token = unk;
+    c.source = file.string();
+    for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+      const auto value = r.optional_string(model, key, "model");
+      if (value && !value->empty()) {
+        r.fail(std::string("model.") + key, "null or \"\" (not implemented)", "\"" + *value + "\"");
+      }
+    }
+    const Json dropout = model.value("dropout", Json());
+    if (!dropout.is_null() && !(dropout.is_number() && dropout.get<double>() == 0)) {
+      r.fail("model.dropout", "null (BPE dropout is for training)", dropout.dump());
+    }
+    const Json& merges = r.get(model, "merges", "model");
+    if (!merges.is_array()) r.fail("model.merges", "an array", type_name(merges));
+    for (size_t i = 0; i < merges.size(); ++i) {
+      const std::string field = "model.merges[" + std::to_string(i) + "]";
+      const Json& m = merges[i];
+      if (m.is_array() && m.size() == 2) {
+        c.merges.emplace_back(r.string(m[0], field + "[0]"), r.string(m[1], field + "[1]"));
+        continue;
+      }
+      const std::string s = m.is_string() ? m.get<std::string>() : std::string();
+      const size_t space = s.find(' ');
+      if (space == std::string::npos) r.fail(field, "\"left right\" or [\"left\", \"right\"]", m.dump());
+      c.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
+    }
+    tok = std::make_unique<BpeTokenizer>(std::move(c), std::move(pipeline));
+  } else if (type == "WordLevel") {
+    if (byte_level) r.fail("pre_tokenizer", "no ByteLevel step with a WordLevel model", "ByteLevel");
+    tok = std::make_unique<WordLevelTokenizer>(WordLevelConfig{std::move(vocab), unk, file.string()},
+                                               std::move(pipeline));
+  } else {
+    r.fail("model.type", "\"BPE\" or \"WordLevel\"", "\"" + type + "\"",
+           "WordPiece and Unigram are not implemented; use tokenizer.model for SentencePiece models");
+  }
+  SpecialTokens s;
+  template_specials(j.value("post_processor", Json()), *tok, s);
+  if (unk) s.unk = tok->token_to_id(*unk);
+  name_specials(tok->pipeline(), s);
+  tok->set_special_tokens(s);
+  return tok;
+}
+
+std::unique_ptr<Tokenizer> load_gpt2_vocab_merges(const fs::path& vocab_json, const fs::path& merges_txt) {
+  const Reader vr{vocab_json.string()};
+  BpeConfig c;
+  c.vocab = parse_vocab(vr, parse_json(vocab_json, "a GPT-2 vocab.json {token: id}"), "vocab");
+  c.byte_level = true;
+  c.source = merges_txt.string();
+  c.vocab_source = vocab_json.string();
+  c.vocab_field = "vocab";
+  c.merges_field = "merges";
+  std::istringstream lines(read_file(merges_txt, "a GPT-2 merges.txt"));
+  std::string line;
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || (number == 1 && line.starts_with("#version"))) continue;
+    const size_t space = line.find(' ');
+    if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+      throw InputError(merges_txt.string(), "line " + std::to_string(number),
+                       "two tokens separated by one space", "\"" + line + "\"");
+    }
+    c.merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    c.merge_lines.push_back(number);
+  }
+  Pipeline p;
+  p.pre_tokenizer.push_back(split_step(std::make_shared<const Regex>(kGpt2Pattern)));
+  p.decoder.emplace().emplace_back().kind = DecoderStep::Kind::kByteLevel;
+  for (const auto& [token, id] : c.vocab) {
+    if (token == "<|endoftext|>") p.added_tokens.push_back({token, id, true});
+  }
+  auto tok = std::make_unique<BpeTokenizer>(std::move(c), std::move(p));
+  SpecialTokens s;
+  name_specials(tok->pipeline(), s);
+  tok->set_special_tokens(s);
+  return tok;
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
+  if (!fs::is_directory(model_dir)) {
+    throw InputError(model_dir.string(), "", "a checkpoint directory", "no such directory");
+  }
+  std::unique_ptr<Tokenizer> tok;
+  if (fs::is_regular_file(model_dir / "tokenizer.json")) {
+    tok = load_tokenizer_json(model_dir / "tokenizer.json");
+  } else if (fs::is_regular_file(model_dir / "vocab.json") && fs::is_regular_file(model_dir / "merges.txt")) {
+    tok = load_gpt2_vocab_merges(model_dir / "vocab.json", model_dir / "merges.txt");
+  } else if (fs::is_regular_file(model_dir / "tokenizer.model")) {
+    tok = load_sentencepiece(model_dir / "tokenizer.model");
+  } else {
+    throw InputError(model_dir.string(), "tokenizer",
+                     "tokenizer.json, vocab.json + merges.txt, or tokenizer.model", "none of them",
+                     "copy the tokenizer files of the base checkpoint (save_pretrained writes them)");
+  }
+  SpecialTokens s = tok->special_tokens(), from_files;
+  config_specials(model_dir / "tokenizer_config.json", *tok, s, from_files);
+  config_specials(model_dir / "special_tokens_map.json", *tok, s, from_files);
+  tok->set_special_tokens(s);
+  return tok;
+}
+
+}  // namespace editgate::harness
