@@ -33,7 +33,7 @@ HookPoint parse_hook_name(std::string_view name, int64_t n_layers, std::string_v
   name.remove_prefix(kPrefix.size());
   int64_t layer = -1;
   const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), layer);
-  if (ec != std::errc() || end == name.data() || *end != '.' || layer < 0) {
+  if (ec != std::errc() || end == name.data() || end == name.data() + name.size() || *end != '.' || layer < 0) {
     throw fail("'blocks." + std::string(name) + "' (bad layer number)");
   }
   const std::string_view suffix(end + 1, name.data() + name.size() - (end + 1));

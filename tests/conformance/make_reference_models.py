@@ -1,0 +1,182 @@
+"""Reference models and outputs for editgate's runtime conformance tests.
+
+  make_reference_models.py OUT
+
+builds small random-weight models with `transformers` (CPU, float32, fixed
+seeds), writes each with its own save_pretrained into OUT/<name>/ckpt, and
+records what transformers' modeling code computes for them into
+OUT/<name>/reference.safetensors (logits) and OUT/<name>/reference.json
+(prompts, greedy generations). tests/harness/conformance_test.cpp loads the same
+directories with editgate and compares (1e-4 on logits, identical tokens).
+
+Models: gpt2; gpt2 with the old un-prefixed tensor names ("h.0.attn..." plus
+the "attn.bias" mask buffers old files carry); gpt2 saved in shards; llama with
+grouped-query attention, tied embeddings and llama3 rope scaling; llama with
+untied embeddings and plain RoPE.
+
+Cases per model, on prompts of random ids of mixed lengths:
+  unbatched.{i}   [len_i, vocab]        each prompt alone, no mask
+  right_padded    [batch, max_len, vocab]  attention_mask, pad id 0 on the right
+  left_padded     [batch, max_len, vocab]  pad on the left, position_ids from the
+                                           mask as transformers' generate makes them
+  generate_single / generate_batch         model.generate, greedy, 8 new tokens
+
+Writes OUT/SKIPPED (one line: why) and exits 0 when transformers is missing,
+so the C++ tests can skip with that message. OUT/DONE marks a complete run.
+"""
+import json
+import os
+import shutil
+import sys
+
+MODELS = ["gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3", "llama_untied"]
+PROMPT_LENGTHS = [5, 11, 1, 8]
+NEW_TOKENS = 8
+VOCAB = 128
+
+
+def gpt2_config():
+    from transformers import GPT2Config
+    return GPT2Config(vocab_size=VOCAB, n_positions=64, n_embd=64, n_layer=2, n_head=4,
+                      activation_function="gelu_new", attn_implementation="eager")
+
+
+def llama_config(gqa_tied_llama3):
+    from transformers import LlamaConfig
+    kwargs = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+                  num_attention_heads=4, max_position_embeddings=256, rms_norm_eps=1e-5,
+                  attn_implementation="eager")
+    if gqa_tied_llama3:
+        # original_max_position_embeddings=32 puts the 8 RoPE frequencies (d_head 16)
+        # in all three llama3 bands: kept, smoothed and divided by `factor`.
+        kwargs.update(num_key_value_heads=2, tie_word_embeddings=True,
+                      rope_parameters={"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0,
+                                       "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                       "original_max_position_embeddings": 32})
+    else:
+        kwargs.update(num_key_value_heads=4, tie_word_embeddings=False,
+                      rope_parameters={"rope_type": "default", "rope_theta": 500000.0})
+    return LlamaConfig(**kwargs)
+
+
+def randomize(model, torch):
+    # transformers' init (std 0.02) makes near-uniform logits whose greedy argmax
+    # is decided by 1e-6 differences; larger weights give clear winners.
+    gen = torch.Generator().manual_seed(1234)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 1 and ("norm" in name or "ln_" in name):
+                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=gen))
+            else:
+                p.copy_(0.12 * torch.randn(p.shape, generator=gen))
+
+
+def build(name, torch):
+    from transformers import GPT2LMHeadModel, LlamaForCausalLM
+    torch.manual_seed(0)
+    if name.startswith("gpt2"):
+        model = GPT2LMHeadModel(gpt2_config())
+    else:
+        model = LlamaForCausalLM(llama_config(name == "llama_gqa_tied_llama3"))
+    randomize(model, torch)
+    return model.eval().float()
+
+
+def save(name, model, ckpt, torch):
+    from safetensors.torch import load_file, save_file
+    if name == "gpt2_sharded":
+        model.save_pretrained(ckpt, safe_serialization=True, max_shard_size="40KB")
+        assert os.path.exists(os.path.join(ckpt, "model.safetensors.index.json")), "expected shards"
+        return
+    model.save_pretrained(ckpt, safe_serialization=True)
+    if name == "gpt2_legacy_names":
+        path = os.path.join(ckpt, "model.safetensors")
+        tensors = load_file(path)
+        renamed = {(k[len("transformer."):] if k.startswith("transformer.") else k): v for k, v in tensors.items()}
+        n_pos = model.config.n_positions
+        for layer in range(model.config.n_layer):  # causal-mask buffers of the original checkpoints
+            renamed[f"h.{layer}.attn.bias"] = torch.tril(torch.ones(n_pos, n_pos)).view(1, 1, n_pos, n_pos)
+        save_file(renamed, path, metadata={"format": "pt"})
+
+
+def prompts_and_batches(torch):
+    gen = torch.Generator().manual_seed(7)
+    prompts = [torch.randint(0, VOCAB, (n,), generator=gen).tolist() for n in PROMPT_LENGTHS]
+    width = max(PROMPT_LENGTHS)
+    right = torch.zeros(len(prompts), width, dtype=torch.long)
+    right_mask = torch.zeros_like(right)
+    left = torch.zeros_like(right)
+    left_mask = torch.zeros_like(right)
+    for b, p in enumerate(prompts):
+        right[b, : len(p)] = torch.tensor(p)
+        right_mask[b, : len(p)] = 1
+        left[b, width - len(p):] = torch.tensor(p)
+        left_mask[b, width - len(p):] = 1
+    return prompts, (right, right_mask), (left, left_mask)
+
+
+def reference(model, torch):
+    prompts, (right, right_mask), (left, left_mask) = prompts_and_batches(torch)
+    out = {}
+    with torch.no_grad():
+        for i, p in enumerate(prompts):
+            out[f"unbatched.{i}"] = model(torch.tensor([p])).logits[0].contiguous()
+        out["right_padded"] = model(right, attention_mask=right_mask).logits.contiguous()
+        # As generate prepares them: count real tokens, pads get position 1.
+        position_ids = (left_mask.cumsum(-1) - 1).masked_fill(left_mask == 0, 1)
+        out["left_padded"] = model(left, attention_mask=left_mask, position_ids=position_ids).logits.contiguous()
+        model.generation_config.eos_token_id = None  # a random model may emit eos; never stop early
+        settings = dict(max_new_tokens=NEW_TOKENS, do_sample=False, pad_token_id=0)
+        single = model.generate(torch.tensor([prompts[0]]), attention_mask=torch.ones(1, len(prompts[0]),
+                                dtype=torch.long), **settings)
+        batch = model.generate(left, attention_mask=left_mask, **settings)
+        # The smallest gap between the top two logits along each greedy path: how
+        # robust the token comparison is to float noise (reported, not tested).
+        scores = model.generate(left, attention_mask=left_mask, output_scores=True,
+                                return_dict_in_generate=True, **settings).scores
+        top2 = torch.stack([s.topk(2, dim=-1).values for s in scores])
+        margin = float((top2[..., 0] - top2[..., 1]).min())
+    width = left.shape[1]
+    info = {
+        "prompts": prompts,
+        "new_tokens": NEW_TOKENS,
+        "generate_single": single[0, len(prompts[0]):].tolist(),
+        "generate_batch": [row[width:].tolist() for row in batch],
+        "greedy_min_top2_margin": margin,
+    }
+    return out, info
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_reference_models.py OUT")
+    out_dir = sys.argv[1]
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    try:
+        import torch
+        import transformers
+        from safetensors.torch import save_file
+    except ImportError as e:
+        with open(os.path.join(out_dir, "SKIPPED"), "w") as f:
+            f.write(f"{e} (run scripts/setup.sh to install the reference packages)\n")
+        return
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    transformers.logging.set_verbosity_error()
+    for name in MODELS:
+        model = build(name, torch)
+        save(name, model, os.path.join(out_dir, name, "ckpt"), torch)
+        logits, info = reference(model, torch)
+        info["transformers_version"] = transformers.__version__
+        save_file(logits, os.path.join(out_dir, name, "reference.safetensors"))
+        with open(os.path.join(out_dir, name, "reference.json"), "w") as f:
+            json.dump(info, f, indent=1)
+        print(f"{name}: greedy min top-2 margin {info['greedy_min_top2_margin']:.3g}")
+    with open(os.path.join(out_dir, "DONE"), "w") as f:
+        f.write(transformers.__version__ + "\n")
+
+
+if __name__ == "__main__":
+    main()

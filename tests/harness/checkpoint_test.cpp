@@ -1,0 +1,209 @@
+// load_model's validation branches, one test each: config.json (missing file,
+// bad JSON, missing field, wrong type, unknown model_type, heads not dividing
+// the width, ...) and the tensors against it (mis-shaped, missing, extra,
+// non-float, NaN), each an InputError naming the file and the field or tensor.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "harness/checkpoint.h"
+#include "harness/input_error.h"
+#include "tests/harness/tiny_checkpoint.h"
+
+namespace editgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+TinySpec llama_spec() {
+  TinySpec s;
+  s.model_type = "llama";
+  s.n_kv_heads = 2;
+  return s;
+}
+
+// Loads `dir` expecting an InputError whose path ends with `file`, whose field
+// contains `field` and whose message contains every one of `texts`.
+void expect_rejected(const fs::path& dir, const std::string& file, const std::string& field,
+                     const std::vector<std::string>& texts = {}) {
+  try {
+    harness::load_model(dir, {.device = "cpu"});
+    ADD_FAILURE() << "no InputError for " << field;
+  } catch (const InputError& e) {
+    EXPECT_TRUE(e.path().ends_with(file)) << "path: " << e.path() << "\n" << e.what();
+    EXPECT_NE(e.field().find(field), std::string::npos) << "field: " << e.field() << "\n" << e.what();
+    for (const auto& t : texts) EXPECT_NE(std::string(e.what()).find(t), std::string::npos) << t << "\n" << e.what();
+  }
+}
+
+// Writes a valid tiny checkpoint whose config.json went through `edit`.
+void write_with_config(const fs::path& dir, const TinySpec& spec, const std::function<void(json&)>& edit) {
+  json config = tiny_config(spec);
+  edit(config);
+  write_checkpoint(dir, config, tiny_tensors(spec));
+}
+
+// Writes a valid tiny checkpoint whose tensor list went through `edit`.
+void write_with_tensors(const fs::path& dir, const TinySpec& spec, const std::function<void(NamedTensors&)>& edit,
+                        uint64_t max_shard_bytes = 0) {
+  NamedTensors tensors = tiny_tensors(spec);
+  edit(tensors);
+  write_checkpoint(dir, tiny_config(spec), tensors, max_shard_bytes);
+}
+
+at::Tensor& find(NamedTensors& tensors, const std::string& name) {
+  for (auto& [n, t] : tensors) {
+    if (n == name) return t;
+  }
+  throw std::runtime_error("no tensor " + name);
+}
+
+TEST(CheckpointConfig, MissingConfigFile) {
+  TempDir dir;
+  write_tiny_checkpoint(dir.path(), TinySpec{});
+  fs::remove(dir / "config.json");
+  expect_rejected(dir.path(), "config.json", "", {"no such file", "checkpoint directory"});
+}
+
+TEST(CheckpointConfig, InvalidJson) {
+  TempDir dir;
+  write_tiny_checkpoint(dir.path(), TinySpec{});
+  std::ofstream(dir / "config.json") << "{\"model_type\": \"gpt2\", ";
+  expect_rejected(dir.path(), "config.json", "", {"valid JSON"});
+}
+
+TEST(CheckpointConfig, MissingField) {
+  TempDir dir;
+  write_with_config(dir.path(), TinySpec{}, [](json& j) { j.erase("n_embd"); });
+  expect_rejected(dir.path(), "config.json", "n_embd", {"missing"});
+  TempDir llama;
+  write_with_config(llama.path(), llama_spec(), [](json& j) { j.erase("intermediate_size"); });
+  expect_rejected(llama.path(), "config.json", "intermediate_size", {"missing"});
+}
+
+TEST(CheckpointConfig, WrongType) {
+  TempDir dir;
+  write_with_config(dir.path(), TinySpec{}, [](json& j) { j["n_layer"] = "2"; });
+  expect_rejected(dir.path(), "config.json", "n_layer", {"positive integer", "\"2\""});
+  TempDir negative;
+  write_with_config(negative.path(), TinySpec{}, [](json& j) { j["vocab_size"] = -64; });
+  expect_rejected(negative.path(), "config.json", "vocab_size", {"-64"});
+  TempDir flag;
+  write_with_config(flag.path(), llama_spec(), [](json& j) { j["tie_word_embeddings"] = "yes"; });
+  expect_rejected(flag.path(), "config.json", "tie_word_embeddings", {"true or false"});
+}
+
+TEST(CheckpointConfig, UnknownModelType) {
+  TempDir dir;
+  write_with_config(dir.path(), TinySpec{}, [](json& j) { j["model_type"] = "bert"; });
+  expect_rejected(dir.path(), "config.json", "model_type", {"bert", "gpt2", "llama"});
+  TempDir missing;
+  write_with_config(missing.path(), TinySpec{}, [](json& j) { j.erase("model_type"); });
+  expect_rejected(missing.path(), "config.json", "model_type", {"missing"});
+}
+
+TEST(CheckpointConfig, HeadsMustDivideWidth) {
+  TempDir dir;
+  write_with_config(dir.path(), TinySpec{}, [](json& j) { j["n_head"] = 5; });
+  expect_rejected(dir.path(), "config.json", "n_head", {"divisor of n_embd=32", "5"});
+  TempDir kv;
+  write_with_config(kv.path(), llama_spec(), [](json& j) { j["num_key_value_heads"] = 3; });
+  expect_rejected(kv.path(), "config.json", "num_key_value_heads", {"divisor of num_attention_heads=4"});
+}
+
+TEST(CheckpointConfig, UnsupportedVariants) {
+  TempDir act;
+  write_with_config(act.path(), TinySpec{}, [](json& j) { j["activation_function"] = "relu"; });
+  expect_rejected(act.path(), "config.json", "activation_function", {"relu"});
+  TempDir rope;
+  write_with_config(rope.path(), llama_spec(), [](json& j) { j["rope_parameters"]["rope_type"] = "yarn"; });
+  expect_rejected(rope.path(), "config.json", "rope_type", {"yarn", "llama3"});
+  TempDir rope_obj;
+  write_with_config(rope_obj.path(), llama_spec(), [](json& j) { j["rope_parameters"] = 7; });
+  expect_rejected(rope_obj.path(), "config.json", "rope_parameters", {"an object"});
+}
+
+TEST(CheckpointTensors, MisShapedTensorNamesBothShapes) {
+  TempDir dir;
+  write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) {
+    find(t, "transformer.h.1.mlp.c_proj.weight") = at::zeros({32, 48});  // transposed by mistake
+  });
+  expect_rejected(dir.path(), "model.safetensors", "transformer.h.1.mlp.c_proj.weight", {"[48, 32]", "[32, 48]"});
+}
+
+TEST(CheckpointTensors, ConfigDisagreeingWithTensors) {
+  TempDir dir;
+  write_with_config(dir.path(), llama_spec(), [](json& j) { j["num_key_value_heads"] = 4; });
+  expect_rejected(dir.path(), "model.safetensors", "model.layers.0.self_attn.k_proj.weight", {"[32, 32]", "[16, 32]"});
+}
+
+TEST(CheckpointTensors, MissingTensor) {
+  TempDir dir;
+  write_with_tensors(dir.path(), llama_spec(), [](NamedTensors& t) {
+    std::erase_if(t, [](const auto& p) { return p.first == "model.layers.1.mlp.up_proj.weight"; });
+  });
+  expect_rejected(dir.path(), "model.safetensors", "model.layers.1.mlp.up_proj.weight", {"missing"});
+  // Untied embeddings need lm_head.
+  TempDir untied;
+  write_with_config(untied.path(), llama_spec(), [](json& j) { j["tie_word_embeddings"] = false; });
+  expect_rejected(untied.path(), "model.safetensors", "lm_head.weight", {"missing"});
+}
+
+TEST(CheckpointTensors, ExtraTensor) {
+  TempDir dir;
+  write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) { t.emplace_back("transformer.h.2.ln_1.weight", at::ones({32})); });
+  expect_rejected(dir.path(), "model.safetensors", "transformer.h.2.ln_1.weight", {"unexpected"});
+}
+
+TEST(CheckpointTensors, NonFloatTensor) {
+  TempDir dir;
+  write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) {
+    find(t, "transformer.ln_f.bias") = at::zeros({32}, at::kInt);
+  });
+  expect_rejected(dir.path(), "model.safetensors", "transformer.ln_f.bias", {"floating-point"});
+}
+
+TEST(CheckpointTensors, NanWeight) {
+  TempDir dir;
+  write_with_tensors(dir.path(), llama_spec(), [](NamedTensors& t) {
+    find(t, "model.layers.0.mlp.down_proj.weight")[3][5] = std::numeric_limits<float>::quiet_NaN();
+  });
+  expect_rejected(dir.path(), "model.safetensors", "model.layers.0.mlp.down_proj.weight", {"NaN"});
+  EXPECT_NO_THROW(harness::load_model(dir.path(), {.device = "cpu", .check_finite = false}));
+}
+
+TEST(CheckpointTensors, ShardedErrorNamesTheShard) {
+  TempDir dir;
+  write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) {
+    find(t, "transformer.h.1.mlp.c_fc.weight")[0][0] = std::numeric_limits<float>::infinity();
+  }, /*max_shard_bytes=*/8192);
+  ASSERT_TRUE(fs::exists(dir / "model.safetensors.index.json"));
+  try {
+    harness::load_model(dir.path(), {.device = "cpu"});
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(fs::exists(e.path())) << "names a file that does not exist: " << e.what();
+    EXPECT_TRUE(fs::path(e.path()).filename().string().starts_with("model-")) << e.what();
+    EXPECT_NE(e.field().find("transformer.h.1.mlp.c_fc.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CheckpointTensors, LegacyGpt2NamesAndMaskBuffersLoad) {
+  TempDir dir;
+  write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) {
+    for (auto& [name, tensor] : t) name = name.substr(std::string("transformer.").size());
+    t.emplace_back("h.0.attn.bias", at::ones({1, 1, 64, 64}).tril());
+  });
+  TempDir modern;
+  write_tiny_checkpoint(modern.path(), TinySpec{});
+  const auto legacy = harness::load_model(dir.path(), {.device = "cpu"});
+  const auto ref = harness::load_model(modern.path(), {.device = "cpu"});
+  const auto ids = at::tensor(std::vector<int64_t>{5, 6, 7}, at::kLong).unsqueeze(0);
+  EXPECT_TRUE(at::equal(legacy.model->forward(ids), ref.model->forward(ids)));
+  EXPECT_EQ(harness::parameters_sha256(*legacy.model), harness::parameters_sha256(*ref.model));
+}
+
+}  // namespace
+}  // namespace editgate::testing

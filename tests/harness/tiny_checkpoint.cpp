@@ -1,0 +1,160 @@
+#include "tests/harness/tiny_checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "harness/weight_store.h"
+
+namespace editgate::testing {
+namespace fs = std::filesystem;
+
+nlohmann::json tiny_config(const TinySpec& s) {
+  nlohmann::json j;
+  j["model_type"] = s.model_type;
+  j["vocab_size"] = s.vocab;
+  j["tie_word_embeddings"] = s.tied;
+  if (s.model_type == "gpt2") {
+    j["architectures"] = {"GPT2LMHeadModel"};
+    j["n_embd"] = s.d_model;
+    j["n_layer"] = s.n_layers;
+    j["n_head"] = s.n_heads;
+    j["n_inner"] = s.d_mlp;
+    j["n_positions"] = s.max_positions;
+    j["layer_norm_epsilon"] = 1e-5;
+    j["activation_function"] = "gelu_new";
+    return j;
+  }
+  j["architectures"] = {"LlamaForCausalLM"};
+  j["hidden_size"] = s.d_model;
+  j["num_hidden_layers"] = s.n_layers;
+  j["num_attention_heads"] = s.n_heads;
+  j["num_key_value_heads"] = s.n_kv_heads;
+  j["intermediate_size"] = s.d_mlp;
+  j["max_position_embeddings"] = s.max_positions;
+  j["rms_norm_eps"] = 1e-5;
+  j["hidden_act"] = "silu";
+  j["bos_token_id"] = 1;
+  j["eos_token_id"] = 2;
+  if (s.llama3_rope) {
+    j["rope_parameters"] = {{"rope_type", "llama3"}, {"rope_theta", 10000.0}, {"factor", 8.0},
+                            {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 16}};
+  } else {
+    j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 10000.0}};
+  }
+  return j;
+}
+
+NamedTensors tiny_tensors(const TinySpec& s) {
+  at::manual_seed(s.seed);
+  NamedTensors t;
+  const auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) {
+    t.emplace_back(name, 0.15 * at::randn({rows, cols}, at::kFloat));
+  };
+  const auto vector = [&](const std::string& name, int64_t n, double center) {
+    t.emplace_back(name, center + 0.1 * at::randn({n}, at::kFloat));
+  };
+  const int64_t d = s.d_model;
+  if (s.model_type == "gpt2") {
+    t.emplace_back("transformer.wte.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+    t.emplace_back("transformer.wpe.weight", 0.3 * at::randn({s.max_positions, d}, at::kFloat));
+    for (int64_t l = 0; l < s.n_layers; ++l) {
+      const std::string h = "transformer.h." + std::to_string(l) + ".";
+      vector(h + "ln_1.weight", d, 1.0);
+      vector(h + "ln_1.bias", d, 0.0);
+      matrix(h + "attn.c_attn.weight", d, 3 * d);  // Conv1D: [in, out]
+      vector(h + "attn.c_attn.bias", 3 * d, 0.0);
+      matrix(h + "attn.c_proj.weight", d, d);
+      vector(h + "attn.c_proj.bias", d, 0.0);
+      vector(h + "ln_2.weight", d, 1.0);
+      vector(h + "ln_2.bias", d, 0.0);
+      matrix(h + "mlp.c_fc.weight", d, s.d_mlp);
+      vector(h + "mlp.c_fc.bias", s.d_mlp, 0.0);
+      matrix(h + "mlp.c_proj.weight", s.d_mlp, d);
+      vector(h + "mlp.c_proj.bias", d, 0.0);
+    }
+    vector("transformer.ln_f.weight", d, 1.0);
+    vector("transformer.ln_f.bias", d, 0.0);
+  } else {
+    const int64_t d_head = d / s.n_heads;
+    t.emplace_back("model.embed_tokens.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+    for (int64_t l = 0; l < s.n_layers; ++l) {
+      const std::string h = "model.layers." + std::to_string(l) + ".";
+      vector(h + "input_layernorm.weight", d, 1.0);
+      matrix(h + "self_attn.q_proj.weight", s.n_heads * d_head, d);  // nn.Linear: [out, in]
+      matrix(h + "self_attn.k_proj.weight", s.n_kv_heads * d_head, d);
+      matrix(h + "self_attn.v_proj.weight", s.n_kv_heads * d_head, d);
+      matrix(h + "self_attn.o_proj.weight", d, s.n_heads * d_head);
+      vector(h + "post_attention_layernorm.weight", d, 1.0);
+      matrix(h + "mlp.gate_proj.weight", s.d_mlp, d);
+      matrix(h + "mlp.up_proj.weight", s.d_mlp, d);
+      matrix(h + "mlp.down_proj.weight", d, s.d_mlp);
+    }
+    vector("model.norm.weight", d, 1.0);
+  }
+  if (!s.tied) t.emplace_back("lm_head.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+  return t;
+}
+
+void write_checkpoint(const fs::path& dir, const nlohmann::json& config, const NamedTensors& tensors,
+                      uint64_t max_shard_bytes) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.json") << config.dump(2) << "\n";
+  harness::write_weights(dir, tensors, max_shard_bytes);
+}
+
+std::vector<TinyArch> tiny_architectures() {
+  TinySpec llama_gqa;
+  llama_gqa.model_type = "llama";
+  llama_gqa.n_kv_heads = 2;
+  llama_gqa.tied = false;
+  llama_gqa.llama3_rope = true;
+  llama_gqa.seed = 1;
+  TinySpec llama_tied = llama_gqa;
+  llama_tied.n_kv_heads = 4;
+  llama_tied.tied = true;
+  llama_tied.llama3_rope = false;
+  llama_tied.seed = 2;
+  return {{"Gpt2", TinySpec{}}, {"LlamaGqa", llama_gqa}, {"LlamaTied", llama_tied}};
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  TORCH_CHECK(a.sizes() == b.sizes(), "max_abs_diff: shapes ", a.sizes(), " and ", b.sizes());
+  if (a.numel() == 0) return 0.0;
+  return (a.detach().to(at::kCPU, at::kDouble) - b.detach().to(at::kCPU, at::kDouble)).abs().max().item<double>();
+}
+
+std::vector<std::vector<int64_t>> random_prompts(const std::vector<int64_t>& lengths, int64_t vocab, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  std::vector<std::vector<int64_t>> out;
+  for (int64_t n : lengths) {
+    const auto ids = at::randint(vocab, {n}, gen, at::kLong);
+    out.emplace_back(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + n);
+  }
+  return out;
+}
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : "none";
+  for (char& ch : name) {
+    if (ch == '/') ch = '_';
+  }
+  path_ = fs::temp_directory_path() /
+          ("editgate_rt_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+}  // namespace editgate::testing
