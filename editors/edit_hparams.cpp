@@ -1,0 +1,267 @@
+#include "editors/edit_hparams.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness/input_error.h"
+
+namespace editgate::editors {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// Typed field access over one hparams object; remembers which keys were read
+// so the rest can be rejected as unknown.
+class Fields {
+ public:
+  Fields(const json& j, const std::string& path) : j_(j), path_(path) {
+    if (!j.is_object()) throw InputError(path, "", "a JSON object of hyperparameters", j.type_name());
+  }
+
+  template <typename T>
+  T get(const std::string& key, T fallback) {
+    used_.insert(key);
+    const auto it = j_.find(key);
+    if (it == j_.end()) return fallback;
+    try {
+      if constexpr (std::is_same_v<T, double>) {
+        if (!it->is_number()) throw std::runtime_error("");
+      } else if constexpr (std::is_same_v<T, int64_t>) {
+        if (!it->is_number_integer()) throw std::runtime_error("");
+      } else if constexpr (std::is_same_v<T, bool>) {
+        if (!it->is_boolean()) throw std::runtime_error("");
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!it->is_string()) throw std::runtime_error("");
+      }
+      return it->get<T>();
+    } catch (const std::exception&) {
+      throw InputError(path_, key, fmt::format("a value of type {}", type_word<T>()), it->dump());
+    }
+  }
+
+  double positive(const std::string& key, double fallback, bool allow_zero = false) {
+    const double v = get<double>(key, fallback);
+    if (v < 0 || (!allow_zero && v == 0)) {
+      throw InputError(path_, key, allow_zero ? "a number >= 0" : "a number > 0", fmt::format("{}", v));
+    }
+    return v;
+  }
+
+  std::vector<int64_t> layers(const std::string& key, std::vector<int64_t> fallback) {
+    auto v = get<std::vector<int64_t>>(key, std::move(fallback));
+    if (v.empty()) throw InputError(path_, key, "at least one layer", "[]");
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] < 0 || (i > 0 && v[i] <= v[i - 1])) {
+        throw InputError(path_, key, "ascending layer indices >= 0", json(v).dump());
+      }
+    }
+    return v;
+  }
+
+  ContextTemplateParams context() {
+    ContextTemplateParams c;
+    c.length_count = get<std::vector<std::array<int64_t, 2>>>("context_template_length_params", c.length_count);
+    for (const auto& lc : c.length_count) {
+      if (lc[0] < 1 || lc[1] < 0) {
+        throw InputError(path_, "context_template_length_params", "[[tokens >= 1, count >= 0], ...]",
+                         json(c.length_count).dump());
+      }
+    }
+    c.seed_words = get<std::vector<std::string>>("context_seed_words", c.seed_words);
+    c.separator = get<std::string>("context_separator", c.separator);
+    c.top_k = get<int64_t>("context_top_k", c.top_k);
+    if (c.top_k < 1) throw InputError(path_, "context_top_k", "an integer >= 1", std::to_string(c.top_k));
+    return c;
+  }
+
+  ValueParams value() {
+    ValueParams v;
+    v.num_steps = get<int64_t>("v_num_grad_steps", v.num_steps);
+    if (v.num_steps < 1) throw InputError(path_, "v_num_grad_steps", "an integer >= 1", std::to_string(v.num_steps));
+    v.lr = positive("v_lr", v.lr);
+    v.weight_decay = positive("v_weight_decay", v.weight_decay, true);
+    v.clamp_norm_factor = positive("clamp_norm_factor", v.clamp_norm_factor);
+    v.kl_factor = positive("kl_factor", v.kl_factor, true);
+    v.early_stop_loss = positive("early_stop_loss", v.early_stop_loss, true);
+    v.kl_prompts = get<std::vector<std::string>>("kl_prompts", v.kl_prompts);
+    for (const auto& p : v.kl_prompts) {
+      if (p.find("{}") == std::string::npos) throw InputError(path_, "kl_prompts", "prompts with \"{}\"", json(p).dump());
+    }
+    get<int64_t>("v_loss_layer", 0);  // reference field: the loss is always at the final logits here
+    get<std::string>("fact_token", "subject_last");
+    return v;
+  }
+
+  Mom2Params mom2() {
+    Mom2Params m;
+    m.adjustment = get<bool>("mom2_adjustment", m.adjustment);
+    m.max_tokens = get<int64_t>("mom2_max_tokens", m.max_tokens);
+    m.max_length = get<int64_t>("mom2_max_length", m.max_length);
+    m.dtype = get<std::string>("mom2_dtype", m.dtype);
+    if (m.dtype != "float32" && m.dtype != "float64") {
+      throw InputError(path_, "mom2_dtype", "\"float32\" or \"float64\"", json(m.dtype).dump());
+    }
+    m.ridge = positive("mom2_ridge", m.ridge, true);
+    get<std::string>("mom2_dataset", "");  // reference fields, recorded in the raw file only
+    get<int64_t>("mom2_n_samples", 0);
+    return m;
+  }
+
+  // Reference-code fields that name modules of the Python model; editgate addresses
+  // weights by stable name, so they are accepted and ignored.
+  void skip_module_names() {
+    for (const char* k : {"rewrite_module_tmp", "layer_module_tmp", "mlp_module_tmp", "attn_module_tmp",
+                          "ln_f_module", "lm_head_module", "layer_selection", "model_name", "alg_name", "device"}) {
+      used_.insert(k);
+    }
+  }
+
+  void reject_unknown() const {
+    for (const auto& [key, value] : j_.items()) {
+      if (!key.empty() && key[0] == '_') continue;  // "_comment" and friends
+      if (!used_.count(key)) throw InputError(path_, key, "a known hyperparameter", "an unknown key",
+                                              "check the spelling against editors/edit_hparams.h");
+    }
+  }
+
+ private:
+  template <typename T>
+  static const char* type_word() {
+    if constexpr (std::is_same_v<T, double>) return "number";
+    if constexpr (std::is_same_v<T, int64_t>) return "integer";
+    if constexpr (std::is_same_v<T, bool>) return "boolean";
+    if constexpr (std::is_same_v<T, std::string>) return "string";
+    return "list";
+  }
+  const json& j_;
+  const std::string& path_;
+  std::set<std::string> used_;
+};
+
+ordered_json context_json(const ContextTemplateParams& c) {
+  return {{"context_template_length_params", c.length_count},
+          {"context_seed_words", c.seed_words},
+          {"context_separator", c.separator},
+          {"context_top_k", c.top_k}};
+}
+
+void add_value_json(ordered_json& j, const ValueParams& v) {
+  j["v_num_grad_steps"] = v.num_steps;
+  j["v_lr"] = v.lr;
+  j["v_weight_decay"] = v.weight_decay;
+  j["clamp_norm_factor"] = v.clamp_norm_factor;
+  j["kl_factor"] = v.kl_factor;
+  j["early_stop_loss"] = v.early_stop_loss;
+  j["kl_prompts"] = v.kl_prompts;
+}
+
+void add_mom2_json(ordered_json& j, const Mom2Params& m) {
+  j["mom2_adjustment"] = m.adjustment;
+  j["mom2_max_tokens"] = m.max_tokens;
+  j["mom2_max_length"] = m.max_length;
+  j["mom2_dtype"] = m.dtype;
+  j["mom2_ridge"] = m.ridge;
+}
+
+}  // namespace
+
+RomeHparams parse_rome_hparams(const nlohmann::json& j, const std::string& path) {
+  Fields f(j, path);
+  RomeHparams h;
+  const auto layers = f.layers("layers", {h.layer});
+  if (layers.size() != 1) throw InputError(path, "layers", "exactly one layer for ROME", json(layers).dump());
+  h.layer = layers[0];
+  h.insert_key = f.get<std::string>("insert_key", h.insert_key);
+  if (h.insert_key != "prompt" && h.insert_key != "mean") {
+    throw InputError(path, "insert_key", "\"prompt\" or \"mean\"", json(h.insert_key).dump());
+  }
+  h.context = f.context();
+  h.value = f.value();
+  h.mom2 = f.mom2();
+  f.skip_module_names();
+  f.reject_unknown();
+  return h;
+}
+
+MemitHparams parse_memit_hparams(const nlohmann::json& j, const std::string& path) {
+  Fields f(j, path);
+  MemitHparams h;
+  h.layers = f.layers("layers", h.layers);
+  h.mom2_update_weight = f.positive("mom2_update_weight", h.mom2_update_weight, true);
+  h.nullspace_threshold = f.positive("nullspace_threshold", h.nullspace_threshold);
+  h.l2 = f.positive("L2", h.l2);
+  h.context.length_count = {{10, 5}};
+  h.context.seed_words = {"The", "Therefore", "Because", "I", "You"};
+  const auto defaults = h.context;
+  h.context = f.context();
+  if (!j.contains("context_template_length_params")) h.context.length_count = defaults.length_count;
+  if (!j.contains("context_seed_words")) h.context.seed_words = defaults.seed_words;
+  h.value = f.value();
+  if (!j.contains("clamp_norm_factor")) h.value.clamp_norm_factor = 0.75;
+  h.mom2 = f.mom2();
+  f.skip_module_names();
+  f.reject_unknown();
+  return h;
+}
+
+FtHparams parse_ft_hparams(const nlohmann::json& j, const std::string& path) {
+  Fields f(j, path);
+  FtHparams h;
+  const auto layers = f.layers("layers", {h.layer});
+  if (layers.size() != 1) throw InputError(path, "layers", "exactly one layer for FT-L", json(layers).dump());
+  h.layer = layers[0];
+  h.num_steps = f.get<int64_t>("num_steps", h.num_steps);
+  if (h.num_steps < 1) throw InputError(path, "num_steps", "an integer >= 1", std::to_string(h.num_steps));
+  h.lr = f.positive("lr", h.lr);
+  h.norm_constraint = f.positive("norm_constraint", h.norm_constraint);
+  h.weight_decay = f.positive("weight_decay", h.weight_decay, true);
+  f.get<int64_t>("batch_size", 1);
+  f.skip_module_names();
+  f.reject_unknown();
+  return h;
+}
+
+nlohmann::json read_hparams_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), "", "a readable hyperparameter JSON file", "cannot open it");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  try {
+    return json::parse(buf.str());
+  } catch (const json::parse_error& e) {
+    throw InputError(path.string(), "", "valid JSON", e.what());
+  }
+}
+
+nlohmann::ordered_json to_json(const RomeHparams& h) {
+  ordered_json j = {{"layers", {h.layer}}, {"insert_key", h.insert_key}};
+  j.update(context_json(h.context));
+  add_value_json(j, h.value);
+  add_mom2_json(j, h.mom2);
+  return j;
+}
+
+nlohmann::ordered_json to_json(const MemitHparams& h) {
+  ordered_json j = {{"layers", h.layers},
+                    {"mom2_update_weight", h.mom2_update_weight},
+                    {"nullspace_threshold", h.nullspace_threshold},
+                    {"L2", h.l2}};
+  j.update(context_json(h.context));
+  add_value_json(j, h.value);
+  add_mom2_json(j, h.mom2);
+  return j;
+}
+
+nlohmann::ordered_json to_json(const FtHparams& h) {
+  return {{"layers", {h.layer}},
+          {"num_steps", h.num_steps},
+          {"lr", h.lr},
+          {"norm_constraint", h.norm_constraint},
+          {"weight_decay", h.weight_decay}};
+}
+
+}  // namespace editgate::editors

@@ -1,0 +1,87 @@
+#pragma once
+// Hyperparameters of the weight editors (ROME, MEMIT, AlphaEdit, FT-L), read
+// from editors/hparams/{method}/{model}.json. Field names are the reference
+// code's (kmeng01/rome, kmeng01/memit, AlphaEdit), so their files read almost
+// unchanged; editgate's additions are documented per field. This unit owns the
+// parsing (InputError naming the file and field, unknown keys rejected so a
+// typo cannot silently fall back to a default) and the canonical JSON that
+// manifests record; what the numbers do is the editors'.
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace editgate::editors {
+
+/// Context prefixes k* and v* are averaged over (ROME: "{}" plus sampled prefixes).
+struct ContextTemplateParams {
+  // {tokens per prefix, number of prefixes}; the reference's
+  // context_template_length_params. Token counts include the seed word, as there.
+  std::vector<std::array<int64_t, 2>> length_count = {{5, 10}, {10, 10}};
+  std::vector<std::string> seed_words;  // prefixes start with these (MEMIT); empty: from BOS (ROME)
+  std::string separator = ". ";         // between a prefix and the prompt
+  int64_t top_k = 5;                    // the sampler keeps the k most likely tokens
+};
+
+/// The v*/z optimisation (ROME compute_v, MEMIT compute_z).
+struct ValueParams {
+  int64_t num_steps = 20;            // v_num_grad_steps: forward passes, at most
+  double lr = 0.5;                   // v_lr (Adam)
+  double weight_decay = 0.5;         // v_weight_decay, on ‖δ‖/‖v0‖²
+  double clamp_norm_factor = 4.0;    // ‖δ‖ <= clamp_norm_factor ‖v0‖
+  double kl_factor = 0.0625;         // weight of KL on the essence prompts
+  double early_stop_loss = 0.05;     // stop once the loss is below this (the reference's 5e-2)
+  std::vector<std::string> kl_prompts = {"{} is a"};  // essence prompts, "{}" for the subject
+};
+
+/// Second-moment statistics C = E[k kᵀ] (second_moment.h).
+struct Mom2Params {
+  bool adjustment = true;       // mom2_adjustment: false gives u = k/‖k‖ (EasyEdit's default)
+  int64_t max_tokens = 0;       // token budget; 0: the whole corpus
+  int64_t max_length = 0;       // tokens per document; 0: the model's context
+  std::string dtype = "float32";  // mom2_dtype: how C is stored
+  double ridge = 0.0;           // C + ridge·mean(diag C)·I before solving (ill-conditioned toy models)
+};
+
+struct RomeHparams {
+  int64_t layer = 17;                  // layers: [l], exactly one
+  std::string insert_key = "prompt";   // "prompt": ΔW solved at the bare prompt's key (reference
+                                       // code); "mean": at k̄ (the paper's k*)
+  ContextTemplateParams context;
+  ValueParams value;
+  Mom2Params mom2;
+};
+
+struct MemitHparams {
+  std::vector<int64_t> layers = {13, 14, 15, 16, 17};  // ascending; z lives at the last one's output
+  double mom2_update_weight = 20000;                   // λ in (λC + KKᵀ)
+  double nullspace_threshold = 2e-2;                   // AlphaEdit: eigenvalues of C below this span P
+  double l2 = 10;                                      // AlphaEdit: α (the reference's "L2")
+  ContextTemplateParams context;
+  ValueParams value;
+  Mom2Params mom2;
+};
+
+struct FtHparams {
+  int64_t layer = 0;          // layers: [l]; W_out of that layer is trained
+  int64_t num_steps = 25;
+  double lr = 5e-4;
+  double norm_constraint = 5e-4;  // L∞ bound on the change of every weight
+  double weight_decay = 0;
+};
+
+RomeHparams parse_rome_hparams(const nlohmann::json& j, const std::string& path);
+MemitHparams parse_memit_hparams(const nlohmann::json& j, const std::string& path);
+FtHparams parse_ft_hparams(const nlohmann::json& j, const std::string& path);
+/// Reads a JSON file; InputError for an unreadable file or invalid JSON.
+nlohmann::json read_hparams_file(const std::filesystem::path& path);
+
+nlohmann::ordered_json to_json(const RomeHparams& h);
+nlohmann::ordered_json to_json(const MemitHparams& h);
+nlohmann::ordered_json to_json(const FtHparams& h);
+
+}  // namespace editgate::editors

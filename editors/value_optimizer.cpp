@@ -1,0 +1,169 @@
+#include "editors/value_optimizer.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <torch/optim/adam.h>
+
+#include "editors/context_templates.h"
+#include "harness/scoring.h"
+
+namespace editgate::editors {
+namespace {
+
+// The rows of one chunk of requests, flattened into index tensors.
+struct Chunk {
+  std::vector<std::vector<int64_t>> rows;  // token ids per row
+  std::vector<int64_t> row_req;            // [rows] request (within the chunk) of each row
+  std::vector<int64_t> row_col;            // [rows] subject's last token
+  std::vector<int64_t> first_row;          // [requests] the "{}" template row: gives v0
+  std::vector<int64_t> tgt_row, tgt_pos, tgt_tok, tgt_req;  // [N] one per target token of a rewriting row
+  std::vector<double> tgt_weight;                           // [N] 1 / (target tokens × templates)
+  std::vector<int64_t> kl_row, kl_col, kl_req;              // [M] essence rows
+  size_t max_len = 0;
+};
+
+void add_request(Chunk& c, harness::TextModel& tm, const EditRequest& r, const std::vector<std::string>& templates,
+                 const ValueParams& p) {
+  const auto req = static_cast<int64_t>(c.first_row.size());
+  const auto target = encode_target(tm, r.target_new, r.case_id, "requested_rewrite.target_new");
+  c.first_row.push_back(static_cast<int64_t>(c.rows.size()));
+  const double w = 1.0 / static_cast<double>(target.size() * templates.size());
+  for (const auto& t : templates) {
+    auto sp = encode_subject_prompt(tm, in_template(t, r.prompt), r.subject, r.case_id);
+    const auto row = static_cast<int64_t>(c.rows.size());
+    const auto n_prompt = static_cast<int64_t>(sp.ids.size());
+    for (size_t j = 0; j < target.size(); ++j) {
+      c.tgt_row.push_back(row);
+      c.tgt_pos.push_back(n_prompt - 1 + static_cast<int64_t>(j));
+      c.tgt_tok.push_back(target[j]);
+      c.tgt_req.push_back(req);
+      c.tgt_weight.push_back(w);
+    }
+    sp.ids.insert(sp.ids.end(), target.begin(), target.end() - 1);  // teacher forcing
+    c.max_len = std::max(c.max_len, sp.ids.size());
+    c.rows.push_back(std::move(sp.ids));
+    c.row_req.push_back(req);
+    c.row_col.push_back(sp.subject_last);
+  }
+  for (const auto& kp : p.kl_prompts) {
+    auto sp = encode_subject_prompt(tm, kp, r.subject, r.case_id);
+    c.kl_row.push_back(static_cast<int64_t>(c.rows.size()));
+    c.kl_col.push_back(sp.subject_last);
+    c.kl_req.push_back(req);
+    c.max_len = std::max(c.max_len, sp.ids.size());
+    c.rows.push_back(std::move(sp.ids));
+    c.row_req.push_back(req);
+    c.row_col.push_back(sp.subject_last);
+  }
+}
+
+at::Tensor long_tensor(const std::vector<int64_t>& v, at::Device dev) { return at::tensor(v, at::kLong).to(dev); }
+
+void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint point, const ValueParams& p,
+                    std::vector<ValueResult>& out) {
+  auto& model = tm.model();
+  const auto dev = model.device();
+  const auto n_req = static_cast<int64_t>(c.first_row.size());
+  const auto padded = harness::pad_batch(c.rows, harness::Padding::kRight);
+  const auto ids = padded.ids.to(dev);
+  harness::ForwardOptions fo;
+  fo.attention_mask = padded.mask.to(dev);
+  const auto row_all = at::arange(static_cast<int64_t>(c.rows.size()), at::TensorOptions().dtype(at::kLong).device(dev));
+  const auto row_req = long_tensor(c.row_req, dev), row_col = long_tensor(c.row_col, dev);
+  const auto first_row = long_tensor(c.first_row, dev);
+  const auto tgt_row = long_tensor(c.tgt_row, dev), tgt_pos = long_tensor(c.tgt_pos, dev);
+  const auto tgt_tok = long_tensor(c.tgt_tok, dev), tgt_req = long_tensor(c.tgt_req, dev);
+  const auto tgt_w = at::tensor(c.tgt_weight, at::kDouble).to(at::kFloat).to(dev);
+  const auto kl_row = long_tensor(c.kl_row, dev), kl_col = long_tensor(c.kl_col, dev), kl_req = long_tensor(c.kl_req, dev);
+  const double kl_per_req = p.kl_prompts.empty() ? 1.0 : static_cast<double>(p.kl_prompts.size());
+
+  const int64_t d = point.site == harness::HookSite::kMlpPost ? model.config().d_mlp : model.config().d_model;
+  auto delta = at::zeros({n_req, d}, at::TensorOptions().dtype(at::kFloat).device(dev)).requires_grad_(true);
+  const auto first_col = row_col.index_select(0, first_row);
+  at::Tensor v0;  // [n_req, d] recorded at the first pass (δ = 0)
+  auto handle = model.hooks().add(point, [&](at::Tensor& act, const harness::HookContext&) {
+    // act [rows, pos, d]: add δ of each row's request at its subject token
+    if (!v0.defined()) v0 = act.index({first_row, first_col}).detach().to(at::kFloat);
+    const auto at_subject = act.index({row_all, row_col});
+    act = act.index_put({row_all, row_col}, at_subject + delta.index_select(0, row_req).to(act.scalar_type()));
+  });
+  torch::optim::Adam opt({delta}, torch::optim::AdamOptions(p.lr));
+  at::Tensor init_kl;                                   // [M, vocab] log P₀ at the essence prompts
+  auto active = at::ones({n_req}, at::TensorOptions().dtype(at::kBool).device(dev));
+  std::vector<ValueResult> res(static_cast<size_t>(n_req));
+  at::Tensor v0_norm;
+  for (int64_t it = 0; it < p.num_steps; ++it) {
+    const auto logits = model.forward(ids, fo);  // [rows, pos, vocab]
+    if (it == 0) v0_norm = v0.norm(2, {1});  // [n_req]
+    const auto lp = at::log_softmax(logits.index({tgt_row, tgt_pos}).to(at::kFloat), -1)
+                        .gather(1, tgt_tok.unsqueeze(1))
+                        .squeeze(1);  // [N]
+    const auto nll = at::zeros({n_req}, lp.options()).index_add(0, tgt_req, -lp * tgt_w);
+    auto kl = at::zeros({n_req}, lp.options());
+    if (!c.kl_row.empty()) {
+      const auto cur = at::log_softmax(logits.index({kl_row, kl_col}).to(at::kFloat), -1);  // [M, vocab]
+      if (!init_kl.defined()) init_kl = cur.detach();
+      kl = kl.index_add(0, kl_req, (init_kl.exp() * (init_kl - cur)).sum(1) / kl_per_req);
+    }
+    const auto loss = nll + p.kl_factor * kl + p.weight_decay * delta.norm(2, {1}) / v0_norm.pow(2);
+    {
+      const auto loss_c = loss.detach().cpu(), nll_c = nll.detach().cpu(), kl_c = kl.detach().cpu();
+      const auto active_c = active.cpu();
+      for (int64_t r = 0; r < n_req; ++r) {
+        if (!active_c[r].item<bool>()) continue;
+        auto& v = res[static_cast<size_t>(r)];
+        v.steps = it + 1;
+        v.loss = loss_c[r].item<double>();
+        v.nll = nll_c[r].item<double>();
+        v.kl = kl_c[r].item<double>();
+        v.early_stopped = v.loss < p.early_stop_loss;
+      }
+    }
+    active = active & (loss.detach() >= p.early_stop_loss);
+    if (!active.any().item<bool>() || it == p.num_steps - 1) break;
+    opt.zero_grad();
+    (loss * active.to(loss.scalar_type())).sum().backward();
+    const auto before = delta.detach().clone();
+    opt.step();
+    c10::NoGradGuard ng;
+    // Frozen requests keep their δ (Adam's momentum would move them); then the norm clamp.
+    delta.copy_(at::where(active.unsqueeze(1), delta, before));
+    const auto max_norm = p.clamp_norm_factor * v0_norm;
+    const auto norm = delta.norm(2, {1});
+    delta.mul_(at::where(norm > max_norm, max_norm / norm, at::ones_like(norm)).unsqueeze(1));
+  }
+  const auto v0_c = v0.to(at::kFloat).cpu(), delta_c = delta.detach().cpu();
+  for (int64_t r = 0; r < n_req; ++r) {
+    res[static_cast<size_t>(r)].v0 = v0_c[r].clone();
+    res[static_cast<size_t>(r)].delta = delta_c[r].clone();
+    out.push_back(std::move(res[static_cast<size_t>(r)]));
+  }
+}
+
+}  // namespace
+
+std::vector<ValueResult> optimize_values(harness::TextModel& tm, const std::vector<EditRequest>& requests,
+                                         const std::vector<std::string>& templates, harness::HookPoint point,
+                                         const ValueParams& params, const ValueOptions& options) {
+  TORCH_CHECK(!templates.empty() && templates.front() == "{}", "optimize_values: the first template must be \"{}\"");
+  c10::AutoGradMode grad(true);
+  const int64_t vocab = tm.model().config().vocab_size;
+  std::vector<ValueResult> out;
+  out.reserve(requests.size());
+  Chunk chunk;
+  for (const auto& r : requests) {
+    Chunk one;
+    add_request(one, tm, r, templates, params);
+    const auto max_len = static_cast<int64_t>(std::max(chunk.max_len, one.max_len));
+    const auto elements = static_cast<int64_t>(chunk.rows.size() + one.rows.size()) * max_len * vocab;
+    if (!chunk.rows.empty() && elements > options.max_batch_elements) {
+      optimize_chunk(tm, chunk, point, params, out);
+      chunk = Chunk();
+    }
+    add_request(chunk, tm, r, templates, params);
+  }
+  if (!chunk.rows.empty()) optimize_chunk(tm, chunk, point, params, out);
+  return out;
+}
+
+}  // namespace editgate::editors

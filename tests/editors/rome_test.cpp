@@ -1,0 +1,145 @@
+// ROME invariants on random-weight models (GPT-2 with an MLP bias, Llama
+// without): W' k + b = v* at the insert key, ΔW of rank one, the
+// minimum-norm update when C = I, C⁻¹k̄ as the update's row direction, and
+// the same edit for the same seed.
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <gtest/gtest.h>
+
+#include "editors/context_templates.h"
+#include "editors/rome.h"
+#include "editors/second_moment.h"
+#include "editors/subject_activations.h"
+#include "harness/scoring.h"
+#include "tests/editors/edit_test_model.h"
+
+namespace editgate::editors {
+namespace {
+
+using testing::EditTestModel;
+
+RomeHparams small_hparams() {
+  RomeHparams h;
+  h.layer = 0;  // of 2: the layer after it carries the subject's edit to the last token
+  h.context.length_count = {{4, 3}};
+  h.value.num_steps = 15;
+  h.value.early_stop_loss = 0.0;  // run every step: the tests look at the algebra
+  return h;
+}
+
+double rel_err(const at::Tensor& a, const at::Tensor& b) {
+  return ((a.to(at::kDouble).cpu() - b.to(at::kDouble).cpu()).norm() / b.to(at::kDouble).cpu().norm()).item<double>();
+}
+
+class RomeArch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RomeArch, UpdateMapsInsertKeyToTargetValue) {
+  EditTestModel m(GetParam());
+  const auto reqs = testing::test_requests(1);
+  const auto h = small_hparams();
+  const auto templates = sample_context_templates(m.model(), h.context, 3);
+  ASSERT_EQ(templates.size(), 4u);
+  const auto ups = apply_rome(m.model(), reqs, h, templates, {});
+  ASSERT_EQ(ups.size(), 1u);
+  // Through the edited model: the MLP output at the subject's last token of the bare prompt is v*.
+  const auto out = bare_prompt_activations(m.model(), reqs, {h.layer, harness::HookSite::kMlpOut})[0];
+  EXPECT_LT(rel_err(out, ups[0].v_star), 1e-5);
+  // And algebraically: ΔW k = residual.
+  EXPECT_LT(rel_err(at::mv(ups[0].delta_w, ups[0].key_insert), ups[0].residual), 1e-10);
+  EXPECT_GT(ups[0].value.delta.norm().item<double>(), 0);
+}
+
+TEST_P(RomeArch, DeltaHasRankOne) {
+  EditTestModel m(GetParam());
+  const auto h = small_hparams();
+  const auto ups = apply_rome(m.model(), testing::test_requests(1), h, sample_context_templates(m.model(), h.context, 1), {});
+  const auto s = at::linalg_svdvals(ups[0].delta_w);
+  EXPECT_GT(s[0].item<double>(), 0);
+  EXPECT_LT((s[1] / s[0]).item<double>(), 1e-12);
+}
+
+TEST_P(RomeArch, LowersTheTargetNll) {
+  EditTestModel m(GetParam());
+  const auto reqs = testing::test_requests(1);
+  const auto h = small_hparams();
+  auto nll = [&] {
+    harness::ScoreItem item{m.model().encode_prompt(reqs[0].filled_prompt()), m.model().encode_continuation(" north")};
+    return harness::score(m.model().model(), {item})[0].mean_nll();
+  };
+  const double before = nll();
+  apply_rome(m.model(), reqs, h, sample_context_templates(m.model(), h.context, 1), {});
+  EXPECT_LT(nll(), before);
+}
+
+TEST_P(RomeArch, SameSeedGivesSameEdit) {
+  EditTestModel a(GetParam()), b(GetParam());
+  const auto h = small_hparams();
+  const auto ta = sample_context_templates(a.model(), h.context, 42);
+  const auto tb = sample_context_templates(b.model(), h.context, 42);
+  EXPECT_EQ(ta, tb);
+  EXPECT_NE(ta, sample_context_templates(a.model(), h.context, 43));
+  const auto ua = apply_rome(a.model(), testing::test_requests(2), h, ta, {});
+  const auto ub = apply_rome(b.model(), testing::test_requests(2), h, tb, {});
+  for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(at::equal(ua[i].delta_w, ub[i].delta_w)) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, RomeArch, ::testing::Values("gpt2", "llama"),
+                         [](const auto& info) { return info.param == "gpt2" ? std::string("Gpt2") : std::string("Llama"); });
+
+TEST(RomeDelta, IdentityCovarianceGivesMinimumNormUpdate) {
+  // With C = I and the insert key k = k̄, u ∝ k and ΔW = r kᵀ / kᵀk = r k⁺, the
+  // minimum-Frobenius-norm solution of ΔW k = r.
+  at::manual_seed(0);
+  const auto w = at::randn({6, 9}, at::kDouble), b = at::randn({6}, at::kDouble);
+  const auto k = at::randn({9}, at::kDouble), v = at::randn({6}, at::kDouble);
+  const auto c_inv = rome_inverse_mom2(at::eye(9, at::kDouble), 0);
+  auto u = at::mv(c_inv, k);
+  u = u / u.norm();
+  const auto d = rome_delta(w, b, k, u, v);
+  const auto r = v - at::mv(w, k) - b;
+  const auto min_norm = at::outer(r, at::linalg_pinv(k.unsqueeze(1)).squeeze(0));
+  EXPECT_LT(rel_err(d, min_norm), 1e-12);
+  // Any other solution ΔW + N with N k = 0 is larger.
+  const auto n = at::outer(at::randn({6}, at::kDouble), u.new_zeros({9}).index_fill(0, at::tensor({int64_t{0}}), 1.0) -
+                                                            u * u[0]);
+  EXPECT_LT(at::mv(n, k).abs().max().item<double>(), 1e-9 * k.norm().item<double>() + 1e-9);
+  EXPECT_GT((d + n).norm().item<double>(), d.norm().item<double>());
+}
+
+TEST(RomeDelta, RowDirectionIsInverseCovarianceTimesKey) {
+  EditTestModel m;
+  auto h = small_hparams();
+  SecondMomentOptions so;
+  so.layers = {h.layer};
+  so.show_progress = false;
+  const auto corpus = TextCorpus::from_documents("t", testing::test_corpus_documents(40));
+  const auto c = compute_second_moments(m.model(), corpus, so)[0].mom2;
+  const auto c_inv = rome_inverse_mom2(c, 1e-6);
+  const auto up = apply_rome(m.model(), testing::test_requests(1), h, sample_context_templates(m.model(), h.context, 1),
+                             c_inv)[0];
+  auto expected = at::mv(c_inv.cpu(), up.key_mean);
+  expected = expected / expected.norm();
+  EXPECT_LT(rel_err(up.u, expected), 1e-9);
+  // Every row of ΔW is a multiple of u.
+  const auto s = at::linalg_svdvals(up.delta_w);
+  EXPECT_LT((s[1] / s[0]).item<double>(), 1e-12);
+  const auto row_dir = at::linalg_svd(up.delta_w, false);
+  const auto v1 = std::get<2>(row_dir)[0];
+  EXPECT_GT(at::dot(v1, up.u).abs().item<double>(), 1 - 1e-9);
+}
+
+TEST(RomeDelta, SingularCovarianceNamesTheRidge) {
+  try {
+    rome_inverse_mom2(at::zeros({3, 3}, at::kDouble), 0);
+    FAIL();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mom2_ridge"), std::string::npos);
+  }
+  const auto rank_two = at::diag(at::tensor({1.0, 1.0, 0.0}, at::kDouble));
+  EXPECT_THROW(rome_inverse_mom2(rank_two, 0), c10::Error);
+  EXPECT_TRUE(rome_inverse_mom2(rank_two, 1e-3).isfinite().all().item<bool>());
+}
+
+}  // namespace
+}  // namespace editgate::editors
