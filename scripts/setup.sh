@@ -19,6 +19,7 @@ debian_packages=(
   build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpcre2-dev libsentencepiece-dev libpugixml-dev libssl-dev libxml2-utils
+  zlib1g-dev python3-jsonschema chromium  # report tests: PNG screenshots, report.json schema, HTML rendering
 )
 
 missing=()

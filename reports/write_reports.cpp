@@ -1,0 +1,97 @@
+#include "reports/write_reports.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "harness/atomic_file.h"
+#include "reports/html_writer.h"
+#include "reports/json_report_writer.h"
+#include "reports/junit_writer.h"
+#include "reports/report_format.h"
+
+namespace editgate::reports {
+namespace {
+
+constexpr size_t kColumns = 6;
+using Row = std::array<std::string, kColumns>;
+
+// Display width: UTF-8 code points (the marks and signs used here are one column each).
+size_t width(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+std::string render(const std::vector<Row>& rows) {
+  std::array<size_t, kColumns> w{};
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < kColumns; ++i) w[i] = std::max(w[i], width(r[i]));
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < kColumns; ++i) {
+      line += r[i];
+      if (i + 1 < kColumns) line += std::string(w[i] - width(r[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string mark(const harness::GateResult& g, const SummaryOptions& o) {
+  std::string m = g.passed ? (o.unicode ? "\u2713" : "PASS") : (o.unicode ? "\u2717" : "FAIL");
+  if (g.report_only) m += " (report-only)";
+  return m;
+}
+
+}  // namespace
+
+void write_reports(const harness::RunReport& report, const std::filesystem::path& dir) {
+  const std::string json = report_json(report);
+  const std::string xml = junit_xml(report);
+  const std::string html = report_html(report);
+  write_file_atomic(dir / kReportJsonFile, json);
+  write_file_atomic(dir / kJunitXmlFile, xml);
+  write_file_atomic(dir / kReportHtmlFile, html);
+}
+
+std::string summary_table(const harness::RunReport& report, const SummaryOptions& o) {
+  std::vector<Row> rows;
+  rows.push_back({"suite", "metric", "value", "95% CI", "bound", "result"});
+  for (const auto& g : report.gates) {
+    std::string value = format_value(g.measured.value);
+    if (g.measured.n > 0) value += " (n=" + std::to_string(g.measured.n) + ")";
+    std::string bound = gate_rule(g, o.unicode);
+    if (g.on != "point" || g.bound_kind == "max_drop_vs_base") bound += " [is " + format_value(g.tested_value) + "]";
+    rows.push_back({g.suite, g.metric, value, format_interval(g.measured), bound, mark(g, o)});
+  }
+  for (const auto& s : report.suites) {
+    if (s.skipped) {
+      rows.push_back({s.name, "-", "-", "-", "-", "skipped: " + (s.skip_reason.empty() ? "no reason" : s.skip_reason)});
+      continue;
+    }
+    if (!o.all_metrics) continue;
+    for (const auto& m : s.metrics) {
+      const bool gated = std::any_of(report.gates.begin(), report.gates.end(), [&](const harness::GateResult& g) {
+        return g.suite == s.name && g.metric == m.name;
+      });
+      if (gated) continue;
+      std::string value = format_value(m.value);
+      if (m.n > 0) value += " (n=" + std::to_string(m.n) + ")";
+      rows.push_back({s.name, m.name, value, format_interval(m), "", ""});
+    }
+  }
+  size_t failed = 0, report_only_failed = 0;
+  for (const auto& g : report.gates) {
+    if (!g.passed) (g.report_only ? report_only_failed : failed) += 1;
+  }
+  std::string verdict = report.passed ? "verdict: PASS" : "verdict: FAIL";
+  verdict += " (" + std::to_string(report.gates.size()) + " gates, " + std::to_string(failed) + " failed";
+  if (report_only_failed > 0) verdict += ", " + std::to_string(report_only_failed) + " report-only failed";
+  return sanitize_text(render(rows) + verdict + ")\n");
+}
+
+}  // namespace editgate::reports
