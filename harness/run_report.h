@@ -46,6 +46,8 @@ struct SuiteResult {
   double seconds = 0;
   bool skipped = false;
   std::string skip_reason;
+  // Figures this suite contributes to RunReport::figures (name -> JSON text).
+  std::map<std::string, std::string> figures;
 };
 
 struct GateResult {

@@ -1,0 +1,20 @@
+// The list of suites in report order. Adding a suite is a function in its own
+// file plus one line here.
+
+#include "suites/suites.h"
+
+namespace editgate::suites {
+
+const std::vector<SuiteEntry>& all_suites() {
+  static const std::vector<SuiteEntry> kSuites = {
+      {"Efficacy", run_efficacy},
+      {"ParaphraseGeneralization", run_paraphrase_generalization},
+      {"FactPreservation", run_fact_preservation},
+      {"RippleEffects", run_ripple_effects},
+      {"CoTTruncation", run_cot_truncation},
+      {"Fluency", run_fluency},
+  };
+  return kSuites;
+}
+
+}  // namespace editgate::suites

@@ -1,0 +1,119 @@
+#include "suites/suite_runner.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+
+#include "harness/input_error.h"
+#include "harness/progress.h"
+#include "harness/sha256.h"
+#include "suites/suites.h"
+
+namespace editgate::suites {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path beside(const fs::path& explicit_path, const fs::path& requests, const char* name) {
+  if (!explicit_path.empty()) return explicit_path;
+  const auto candidate = requests.parent_path() / name;
+  return fs::exists(candidate) ? candidate : fs::path();
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+std::string file_sha256(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  harness::Sha256 h;
+  std::vector<char> buf(1 << 16);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    h.update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  return h.hex_digest();
+}
+
+}  // namespace
+
+std::vector<std::string> suite_names() {
+  std::vector<std::string> names;
+  for (const auto& s : all_suites()) names.push_back(s.name);
+  return names;
+}
+
+CaseSet load_run_cases(const RunConfig& config) {
+  CaseSet cases = load_requests(config.requests);
+  if (const auto p = beside(config.preservation, config.requests, "preservation.json"); !p.empty()) {
+    cases.preservation = load_preservation(p);
+    cases.preservation_path = p;
+  }
+  if (const auto p = beside(config.cot, config.requests, "cot.json"); !p.empty()) load_cot(p, cases);
+  return cases;
+}
+
+harness::RunReport run_gate(const RunConfig& config) {
+  using clock = std::chrono::steady_clock;
+  // Validate everything cheap before loading models.
+  for (const auto& name : config.suites) {
+    bool known = false;
+    for (const auto& s : all_suites()) known = known || s.name == name;
+    if (!known) {
+      std::string valid;
+      for (const auto& n : suite_names()) valid += (valid.empty() ? "" : ", ") + n;
+      throw InputError("", "--suites", "suite names from: " + valid, "'" + name + "'");
+    }
+  }
+  const harness::GateSpec spec = config.spec.empty() ? harness::GateSpec::defaults() : harness::GateSpec::load(config.spec);
+  const CaseSet cases = load_run_cases(config);
+
+  harness::RunReport report;
+  auto& meta = report.meta;
+  const auto t_load = clock::now();
+  const harness::LoadOptions load{config.device, "auto", true};
+  auto base = harness::TextModel::load(config.base_dir, load);
+  auto edited = harness::TextModel::load(config.edited_dir, load);
+  meta.phase_seconds["load"] = std::chrono::duration<double>(clock::now() - t_load).count();
+  meta.editgate_version = "0.1.0";
+  meta.base_dir = config.base_dir.string();
+  meta.edited_dir = config.edited_dir.string();
+  meta.base_sha256 = base.loaded().weights_sha256;
+  meta.edited_sha256 = edited.loaded().weights_sha256;
+  meta.requests_path = config.requests.string();
+  meta.requests_sha256 = file_sha256(config.requests);
+  meta.eraser_path = config.eraser.string();
+  meta.device = base.model().device().str();
+  meta.seed = config.options.seed;
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  meta.hostname = host[0] != '\0' ? host : "localhost";
+  meta.timestamp = utc_timestamp();
+
+  SuiteContext ctx{base, edited, cases, config.options, config.eraser, config.concept_dataset};
+  const auto t_suites = clock::now();
+  std::vector<const SuiteEntry*> selected;
+  for (const auto& s : all_suites()) {
+    if (config.suites.empty() || std::find(config.suites.begin(), config.suites.end(), s.name) != config.suites.end()) {
+      selected.push_back(&s);
+    }
+  }
+  harness::ProgressBar bar("gate: suites", static_cast<int64_t>(selected.size()), "suites");
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (config.show_progress) bar.update(static_cast<int64_t>(i), selected[i]->name);
+    auto result = selected[i]->run(ctx);
+    for (const auto& [name, fig] : result.figures) report.figures[name] = fig;
+    report.suites.push_back(std::move(result));
+  }
+  if (config.show_progress) bar.finish();
+  meta.phase_seconds["suites"] = std::chrono::duration<double>(clock::now() - t_suites).count();
+  harness::evaluate_gates(spec, report, config.spec.empty() ? "<default gate spec>" : config.spec.string());
+  return report;
+}
+
+}  // namespace editgate::suites
