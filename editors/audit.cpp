@@ -1,0 +1,114 @@
+#include "editors/audit.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "editors/edit_manifest.h"
+#include "harness/sha256.h"
+#include "harness/weight_store.h"
+
+namespace editgate::editors {
+
+AuditResult audit_checkpoints(const std::filesystem::path& base_dir, const std::filesystem::path& edited_dir) {
+  const auto base = harness::WeightStore::open_dir(base_dir);
+  const auto edited = harness::WeightStore::open_dir(edited_dir);
+  AuditResult r;
+  r.base_weights_sha256 = base.sha256();
+  r.edited_weights_sha256 = edited.sha256();
+
+  std::optional<EditManifest> manifest;
+  const auto manifest_path = edited_dir / kManifestFile;
+  if (std::filesystem::exists(manifest_path)) {
+    manifest = load_manifest(manifest_path);
+    r.manifest_found = true;
+    r.method = manifest->method;
+    if (manifest->base_weights_sha256 != r.base_weights_sha256) {
+      r.problems.push_back(fmt::format("the manifest's base weights sha256 {} is not the base's {}: edited from another base",
+                                       manifest->base_weights_sha256.substr(0, 16), r.base_weights_sha256.substr(0, 16)));
+    }
+    if (!manifest->edited_weights_sha256.empty() && manifest->edited_weights_sha256 != r.edited_weights_sha256) {
+      r.problems.push_back("the edited weights' sha256 is not the one the manifest recorded: modified after the edit");
+    }
+  } else {
+    r.problems.push_back(fmt::format("{} is missing: no change is declared", manifest_path.string()));
+  }
+  std::map<std::string, const ChangedTensor*> declared;
+  if (manifest) {
+    for (const auto& t : manifest->tensors) declared[t.name] = &t;
+  }
+
+  const auto base_names = base.names(), edited_names = edited.names();
+  const std::set<std::string> in_base(base_names.begin(), base_names.end());
+  for (const auto& n : edited_names) {
+    if (!in_base.count(n)) r.problems.push_back(fmt::format("tensor '{}' is in the edited checkpoint only", n));
+  }
+  for (const auto& name : base_names) {
+    if (!edited.contains(name)) {
+      r.problems.push_back(fmt::format("tensor '{}' is missing from the edited checkpoint", name));
+      continue;
+    }
+    const auto& bi = base.info(name);
+    const auto& ei = edited.info(name);
+    if (bi.shape != ei.shape || bi.dtype_name != ei.dtype_name) {
+      r.problems.push_back(fmt::format("tensor '{}' changed shape or dtype", name));
+      continue;
+    }
+    ++r.tensors_compared;
+    const auto bb = base.bytes(name), eb = edited.bytes(name);
+    const auto it = declared.find(name);
+    if (bb.size() == eb.size() && std::memcmp(bb.data(), eb.data(), bb.size()) == 0) {
+      if (it != declared.end()) r.declared_unchanged.push_back(name);
+      continue;
+    }
+    AuditedTensor t;
+    t.name = name;
+    t.measured = analyze_delta(base.get(name), edited.get(name));
+    if (it == declared.end()) {
+      r.problems.push_back(fmt::format("tensor '{}' changed (|delta|_F {:.4g}, rank {}) but the manifest does not declare it",
+                                       name, t.measured.frobenius, t.measured.rank));
+    } else {
+      t.declared = true;
+      t.declared_rank = it->second->delta.rank;
+      if (t.measured.rank > t.declared_rank) {
+        r.problems.push_back(fmt::format("tensor '{}': measured rank {} exceeds the declared rank {}", name,
+                                         t.measured.rank, t.declared_rank));
+      }
+      if (!it->second->sha256_after.empty()) {
+        const auto sha = harness::sha256_hex(std::string_view(reinterpret_cast<const char*>(eb.data()), eb.size()));
+        t.sha256_matches = sha == it->second->sha256_after;
+        if (!t.sha256_matches) {
+          r.problems.push_back(fmt::format("tensor '{}': sha256 {} is not the declared {}", name, sha.substr(0, 16),
+                                           it->second->sha256_after.substr(0, 16)));
+        }
+      }
+    }
+    r.changed.push_back(std::move(t));
+  }
+  return r;
+}
+
+nlohmann::ordered_json to_json(const AuditResult& r) {
+  nlohmann::ordered_json changed = nlohmann::ordered_json::array();
+  for (const auto& t : r.changed) {
+    nlohmann::ordered_json j = {{"name", t.name}, {"declared", t.declared}};
+    j.update(to_json(t.measured));
+    j["declared_rank"] = t.declared_rank;
+    j["sha256_matches"] = t.sha256_matches;
+    changed.push_back(j);
+  }
+  return {{"verdict", r.pass() ? "pass" : "fail"},
+          {"manifest_found", r.manifest_found},
+          {"method", r.method},
+          {"base_weights_sha256", r.base_weights_sha256},
+          {"edited_weights_sha256", r.edited_weights_sha256},
+          {"tensors_compared", r.tensors_compared},
+          {"rank_rule", rank_rule_text()},
+          {"changed_tensors", changed},
+          {"declared_unchanged", r.declared_unchanged},
+          {"problems", r.problems}};
+}
+
+}  // namespace editgate::editors

@@ -1,0 +1,47 @@
+#pragma once
+// `editgate audit`: compares an edited checkpoint with its base tensor by
+// tensor and checks the edit manifest's claims. A tensor that changed but is
+// not declared, a declared rank that the measured delta exceeds, a declared
+// sha256 that the file does not have, a manifest made from another base, or
+// tensors added, removed or reshaped make the audit fail. This unit owns the
+// comparison and the verdict; the rank rule is weight_delta.h's, reading the
+// files weight_store.h's.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "editors/weight_delta.h"
+
+namespace editgate::editors {
+
+struct AuditedTensor {
+  std::string name;
+  DeltaStats measured;
+  bool declared = false;
+  int64_t declared_rank = -1;     // -1 when not declared
+  bool sha256_matches = true;     // declared sha256_after == the file's bytes (true when none declared)
+};
+
+struct AuditResult {
+  bool manifest_found = false;
+  std::string method;
+  std::string base_weights_sha256;    // of the base directory
+  std::string edited_weights_sha256;  // of the edited directory
+  std::vector<AuditedTensor> changed;         // tensors whose bytes differ, sorted by name
+  std::vector<std::string> declared_unchanged;  // declared but byte-identical (reported, not a failure)
+  std::vector<std::string> problems;          // one line each; empty means pass
+  int64_t tensors_compared = 0;
+  bool pass() const { return problems.empty(); }
+};
+
+/// Opens both directories (InputError for unreadable checkpoints or a malformed
+/// manifest) and audits `edited` against `base` and `edited`/edit_manifest.json.
+AuditResult audit_checkpoints(const std::filesystem::path& base, const std::filesystem::path& edited);
+
+nlohmann::ordered_json to_json(const AuditResult& r);
+
+}  // namespace editgate::editors

@@ -1,0 +1,241 @@
+#include "editors/edit_runner.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+
+#include "editors/context_templates.h"
+#include "editors/edit_hparams.h"
+#include "editors/embedded_hparams.h"
+#include "editors/fine_tune.h"
+#include "editors/memit.h"
+#include "editors/rome.h"
+#include "editors/second_moment.h"
+#include "harness/checkpoint.h"
+#include "harness/input_error.h"
+#include "harness/safetensors_reader.h"
+
+namespace editgate::editors {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void check_layers(const std::vector<int64_t>& layers, int64_t n_layers, const std::string& source) {
+  for (int64_t l : layers) {
+    if (l < 0 || l >= n_layers) {
+      throw InputError(source, "layers", fmt::format("layers in [0, {}) for this model", n_layers), std::to_string(l));
+    }
+  }
+}
+
+// Statistics of `layers` when `m.adjustment`; records their keys in the manifest.
+std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const EditJob& job, const Mom2Params& m,
+                                         const std::vector<int64_t>& layers, EditManifest& manifest) {
+  std::map<int64_t, at::Tensor> out;
+  if (!m.adjustment) return out;
+  if (!job.corpus) {
+    throw InputError(job.hparams_source, "mom2_adjustment",
+                     "a corpus for the second-moment statistics (--corpus FILE)", "none",
+                     "pass --corpus, or set \"mom2_adjustment\": false to edit without C");
+  }
+  SecondMomentOptions o;
+  o.layers = layers;
+  o.max_tokens = job.mom2_max_tokens.value_or(m.max_tokens);
+  o.max_length = m.max_length;
+  o.stored_dtype = m.dtype == "float64" ? at::kDouble : at::kFloat;
+  o.cache_dir = job.stats_cache_dir;
+  o.weights_sha256 = tm.loaded().weights_sha256;
+  o.show_progress = job.show_progress;
+  const auto t0 = Clock::now();
+  for (auto& s : compute_second_moments(tm, *job.corpus, o)) {
+    manifest.statistics.push_back({{"layer", s.layer},
+                                   {"key", s.key},
+                                   {"key_sha256", s.key_sha256},
+                                   {"corpus", job.corpus->name()},
+                                   {"n_tokens", s.n_tokens},
+                                   {"from_cache", s.from_cache},
+                                   {"cache_file", s.cache_file.string()}});
+    out[s.layer] = std::move(s.mom2);
+  }
+  manifest.phase_seconds["statistics"] = seconds_since(t0);
+  return out;
+}
+
+nlohmann::ordered_json value_json(const ValueResult& v) {
+  return {{"steps", v.steps},     {"loss", v.loss}, {"target_nll", v.nll}, {"kl", v.kl},
+          {"early_stopped", v.early_stopped}, {"delta_norm", v.delta.norm().item<double>()},
+          {"v0_norm", v.v0.norm().item<double>()}};
+}
+
+void run_rome(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
+  auto h = parse_rome_hparams(job.hparams, job.hparams_source);
+  if (job.layers) {
+    if (job.layers->size() != 1) throw InputError("", "--layers", "exactly one layer for ROME", std::to_string(job.layers->size()));
+    h.layer = job.layers->front();
+  }
+  check_layers({h.layer}, tm.model().config().n_layers, job.hparams_source);
+  man.hparams = to_json(h);
+  auto t0 = Clock::now();
+  man.context_templates = sample_context_templates(tm, h.context, job.seed);
+  man.phase_seconds["context_templates"] = seconds_since(t0);
+  const auto mom2 = statistics(tm, job, h.mom2, {h.layer}, man);
+  t0 = Clock::now();
+  const auto c_inv = mom2.empty() ? at::Tensor() : rome_inverse_mom2(mom2.at(h.layer), h.mom2.ridge);
+  man.phase_seconds["inverse"] = seconds_since(t0);
+  const auto ups = apply_rome(tm, job.requests, h, man.context_templates, c_inv);
+  double keys = 0, values = 0, update = 0;
+  for (const auto& u : ups) {
+    keys += u.key_seconds;
+    values += u.value_seconds;
+    update += u.update_seconds;
+    auto j = value_json(u.value);
+    j["case_id"] = u.case_id;
+    j["residual_norm"] = u.residual.norm().item<double>();
+    j["seconds"] = u.key_seconds + u.value_seconds + u.update_seconds;
+    man.per_request.push_back(j);
+  }
+  man.phase_seconds["keys"] = keys;
+  man.phase_seconds["values"] = values;
+  man.phase_seconds["update"] = update;
+}
+
+void run_memit(harness::TextModel& tm, const EditJob& job, EditManifest& man, MemitSolver solver) {
+  auto h = parse_memit_hparams(job.hparams, job.hparams_source);
+  if (job.layers) h.layers = *job.layers;
+  check_layers(h.layers, tm.model().config().n_layers, job.hparams_source);
+  man.hparams = to_json(h);
+  auto t0 = Clock::now();
+  man.context_templates = sample_context_templates(tm, h.context, job.seed);
+  man.phase_seconds["context_templates"] = seconds_since(t0);
+  auto mom2 = statistics(tm, job, h.mom2, h.layers, man);
+  AlphaEditState state;
+  const auto r = apply_memit(tm, job.requests, h, man.context_templates, mom2, solver, &state);
+  for (size_t i = 0; i < r.values.size(); ++i) {
+    auto j = value_json(r.values[i]);
+    j["case_id"] = job.requests[i].case_id;
+    man.per_request.push_back(j);
+  }
+  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  for (const auto& l : r.layers) {
+    layers.push_back({{"layer", l.layer}, {"residual_norm_before", l.residual_norm}, {"seconds", l.seconds}});
+  }
+  man.extra["layers"] = layers;
+  man.extra["final_residual_norm"] = r.final_residual_norm;
+  if (solver == MemitSolver::kAlphaEdit) man.extra["null_space_dims"] = state.null_dims;
+  man.phase_seconds["values"] = r.value_seconds;
+  man.phase_seconds["keys"] = r.key_seconds;
+  man.phase_seconds["update"] = r.solve_seconds;
+}
+
+void run_ft(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
+  auto h = parse_ft_hparams(job.hparams, job.hparams_source);
+  if (job.layers) {
+    if (job.layers->size() != 1) throw InputError("", "--layers", "exactly one layer for FT-L", std::to_string(job.layers->size()));
+    h.layer = job.layers->front();
+  }
+  check_layers({h.layer}, tm.model().config().n_layers, job.hparams_source);
+  man.hparams = to_json(h);
+  const auto t0 = Clock::now();
+  const auto r = apply_fine_tune(tm, job.requests, h);
+  man.phase_seconds["update"] = seconds_since(t0);
+  man.extra["losses"] = r.losses;
+}
+
+// The stable names of the weights `job` will edit (parses the hparams as the runners do).
+std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
+  std::vector<int64_t> layers;
+  if (job.method == "rome") {
+    layers = {parse_rome_hparams(job.hparams, job.hparams_source).layer};
+  } else if (job.method == "memit" || job.method == "alphaedit") {
+    layers = parse_memit_hparams(job.hparams, job.hparams_source).layers;
+  } else if (job.method == "ft") {
+    layers = {parse_ft_hparams(job.hparams, job.hparams_source).layer};
+  } else {
+    throw InputError("", "--method", std::string("one of ") + kEditMethods, job.method);
+  }
+  if (job.layers) layers = *job.layers;
+  check_layers(layers, n_layers, job.layers ? std::string("--layers") : job.hparams_source);
+  std::vector<std::string> out;
+  for (int64_t l : layers) out.push_back(fmt::format("blocks.{}.mlp.W_out", l));
+  return out;
+}
+
+}  // namespace
+
+void validate_requests(const harness::TextModel& tm, const std::vector<EditRequest>& requests,
+                       const std::string& source) {
+  for (const auto& r : requests) {
+    try {
+      encode_subject_prompt(tm, r.prompt, r.subject, r.case_id);
+      encode_target(tm, r.target_new, r.case_id, "requested_rewrite.target_new");
+    } catch (const InputError& e) {
+      throw InputError(source, e.field(), e.expected(), e.got(), e.hint());
+    }
+  }
+}
+
+EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
+  if (job.requests.empty()) throw InputError(job.requests_source, "", "at least one edit request", "none");
+  validate_requests(tm, job.requests, job.requests_source);
+  auto& model = tm.model();
+  EditManifest man;
+  man.editgate_version = std::string(editgate_version());
+  man.method = job.method;
+  man.hparams_source = job.hparams_source;
+  man.seed = job.seed;
+  man.requests = job.requests;
+  man.base_dir = tm.dir().string();
+  man.base_weights_sha256 = tm.loaded().weights_sha256;
+  man.device = model.device().str();
+  man.compute_dtype = std::string(c10::toString(model.parameters().begin()->second.scalar_type()));
+
+  // Snapshot the weights the method will edit (stored dtype) to measure the
+  // deltas, and every parameter's version counter: an in-place write anywhere
+  // else (through any view) bumps it, so nothing can change undeclared.
+  const auto stored = tm.loaded().stored_dtype;
+  std::map<std::string, std::string> stable_of;  // HF name -> stable name
+  for (const auto& s : planned_weights(job, model.config().n_layers)) stable_of[model.weight_ref(s).tensor_name] = s;
+  std::map<std::string, at::Tensor> before;
+  for (const auto& [name, stable] : stable_of) before[name] = model.parameters().at(name).detach().to(at::kCPU, stored, false, true);
+  std::map<std::string, int64_t> versions;
+  for (const auto& [name, t] : model.parameters()) versions[name] = static_cast<int64_t>(t._version());
+
+  const auto t0 = Clock::now();
+  if (job.method == "rome") {
+    run_rome(tm, job, man);
+  } else if (job.method == "memit") {
+    run_memit(tm, job, man, MemitSolver::kMemit);
+  } else if (job.method == "alphaedit") {
+    run_memit(tm, job, man, MemitSolver::kAlphaEdit);
+  } else {
+    run_ft(tm, job, man);
+  }
+  man.phase_seconds["edit_total"] = seconds_since(t0);
+
+  const auto t1 = Clock::now();
+  for (const auto& [name, t] : model.parameters()) {
+    if (static_cast<int64_t>(t._version()) == versions.at(name)) continue;
+    TORCH_CHECK(before.count(name), "edit: ", job.method, " wrote tensor ", name, " that it did not plan to edit");
+    const auto after = t.detach().to(at::kCPU, stored, false, true);
+    const auto& b = before.at(name);
+    if (at::equal(b, after)) continue;
+    ChangedTensor c;
+    c.name = name;
+    c.stable_name = stable_of.at(name);
+    c.shape = after.sizes().vec();
+    c.dtype = std::string(harness::find_safetensors_dtype(stored)->name);
+    c.delta = analyze_delta(b, after);
+    c.sha256_after = tensor_sha256(after);
+    man.tensors.push_back(std::move(c));
+  }
+  man.edited_weights_sha256 = harness::parameters_sha256(model, stored);
+  man.phase_seconds["manifest"] = seconds_since(t1);
+  return man;
+}
+
+}  // namespace editgate::editors

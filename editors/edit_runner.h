@@ -1,0 +1,51 @@
+#pragma once
+// One `editgate edit` run as a library call: validates the requests against the
+// model's tokenizer, samples the context templates, collects (or reads cached)
+// second-moment statistics, applies ROME, MEMIT, AlphaEdit or FT-L to the model
+// in place, and fills the edit manifest (changed tensors with their delta norm,
+// numerical rank and sha256; timings per phase). Saving the checkpoint is the
+// caller's (the CLI writes the directory and the manifest atomically). This
+// unit owns the orchestration; every algorithm lives in its own unit.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "editors/edit_manifest.h"
+#include "editors/edit_request.h"
+#include "editors/text_corpus.h"
+#include "harness/text_model.h"
+
+namespace editgate::editors {
+
+inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft";
+
+struct EditJob {
+  std::string method;                     // rome | memit | alphaedit | ft
+  nlohmann::json hparams;                 // the file's JSON
+  std::string hparams_source;             // where it came from (for messages and the manifest)
+  std::optional<std::vector<int64_t>> layers;  // --layers override
+  uint64_t seed = 0;
+  std::vector<EditRequest> requests;
+  std::string requests_source;            // file name, for messages
+  std::optional<TextCorpus> corpus;       // required when the method uses C
+  std::filesystem::path stats_cache_dir;  // empty: no cache
+  std::optional<int64_t> mom2_max_tokens; // --mom2-tokens override
+  bool show_progress = true;
+};
+
+/// Edits `model` in place and returns the manifest (edited_weights_sha256 and
+/// sha256_after computed for the model's stored dtype). InputError for a bad
+/// method, hyperparameters, layer, request (naming the case id) or a missing corpus.
+EditManifest run_edit(harness::TextModel& model, const EditJob& job);
+
+/// Checks that every request's subject encodes to a token of its own in its prompt
+/// and every target to at least one token; InputError naming `source` and the case.
+void validate_requests(const harness::TextModel& model, const std::vector<EditRequest>& requests,
+                       const std::string& source);
+
+}  // namespace editgate::editors

@@ -1,0 +1,214 @@
+// `editgate edit` (ROME, MEMIT, AlphaEdit, FT-L -> edited checkpoint +
+// edit_manifest.json) and `editgate audit` (edited vs base, against the
+// manifest). Parsing, defaults and printing only; editors/ does the work.
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "editors/audit.h"
+#include "editors/edit_hparams.h"
+#include "editors/edit_runner.h"
+#include "editors/embedded_hparams.h"
+#include "fixtures/training_text.h"
+#include "fixtures/world.h"
+#include "fixtures/world_config.h"
+#include "harness/checkpoint.h"
+#include "harness/cli/commands.h"
+#include "harness/input_error.h"
+#include "harness/text_model.h"
+
+namespace editgate::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct EditFlags {
+  std::string model;
+  std::string method;
+  std::string requests;
+  std::string hparams;
+  std::vector<int64_t> layers;
+  uint64_t seed = 0;
+  std::string out;
+  std::string corpus;
+  std::string stats_cache;
+  bool no_stats_cache = false;
+  int64_t mom2_tokens = -1;
+  std::string device = "auto";
+  std::string dtype = "auto";
+  bool json = false;
+};
+
+// $EDITGATE_STATS_CACHE, else $XDG_CACHE_HOME/editgate/stats, else ~/.cache/editgate/stats.
+fs::path default_stats_cache() {
+  if (const char* d = std::getenv("EDITGATE_STATS_CACHE"); d != nullptr && *d != '\0') return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return fs::path(x) / "editgate" / "stats";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return fs::path(h) / ".cache" / "editgate" / "stats";
+  return fs::temp_directory_path() / "editgate-stats";
+}
+
+// The fixture world's training text, examples joined by " . " into documents of
+// about the trainer's sequence length, as the model saw them (packed).
+std::optional<editors::TextCorpus> fixture_corpus(const fs::path& model_dir, int64_t max_words) {
+  const auto world_file = model_dir / "requests" / "world.json";
+  if (!fs::exists(world_file)) return std::nullopt;
+  std::ifstream in(world_file, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  json w;
+  try {
+    w = json::parse(buf.str());
+  } catch (const json::parse_error& e) {
+    throw InputError(world_file.string(), "", "valid JSON", e.what());
+  }
+  if (!w.contains("config") || !w.contains("seed")) {
+    throw InputError(world_file.string(), "config", "a fixture world (config and seed)", "missing");
+  }
+  const auto config = fixtures::parse_world_config(w["config"].dump(), world_file.string() + ": config");
+  const auto world = fixtures::generate_world(config, w["seed"].get<uint64_t>());
+  std::vector<std::string> docs;
+  std::string cur;
+  int64_t words = 0;
+  for (const auto& ex : fixtures::build_training_examples(world)) {
+    const auto n = static_cast<int64_t>(std::count(ex.text_.begin(), ex.text_.end(), ' ') + 2);  // + separator
+    if (words > 0 && words + n > max_words) {
+      docs.push_back(std::move(cur));
+      cur.clear();
+      words = 0;
+    }
+    cur += (cur.empty() ? "" : " " + std::string(fixtures::kExampleSeparator) + " ") + ex.text_;
+    words += n;
+  }
+  if (!cur.empty()) docs.push_back(std::move(cur));
+  return editors::TextCorpus::from_documents("fixture training text (" + world_file.string() + ")", std::move(docs));
+}
+
+json resolve_hparams(const EditFlags& f, const harness::ModelConfig& config, std::string& source) {
+  if (!f.hparams.empty()) {
+    source = f.hparams;
+    return editors::read_hparams_file(f.hparams);
+  }
+  const auto model_key = editors::default_hparams_model(f.model, config);
+  std::string names;
+  for (const auto& n : editors::embedded_hparams_names()) names += (names.empty() ? "" : ", ") + n;
+  if (!model_key) {
+    throw InputError("", "--hparams", "a hyperparameter file for this model", "none",
+                     "no embedded defaults fit " + f.model + " (embedded: " + names + ")");
+  }
+  const std::string key = f.method + "/" + *model_key;
+  const auto text = editors::embedded_hparams(key);
+  if (!text) throw InputError("", "--hparams", "a hyperparameter file", "none", "no embedded " + key + " (embedded: " + names + ")");
+  source = "<embedded>/editors/hparams/" + key + ".json";
+  return json::parse(*text);
+}
+
+void print_edit(const editors::EditManifest& m, const std::string& out) {
+  std::cout << fmt::format("{}: {} edit(s) with {} in {:.2f} s -> {}\n", m.base_dir, m.requests.size(), m.method,
+                           m.phase_seconds.count("edit_total") ? m.phase_seconds.at("edit_total") : 0.0, out);
+  for (const auto& r : m.per_request) {
+    std::cout << fmt::format("  case {:>6}  steps {:>3}  loss {:8.4f}  target NLL {:8.4f}\n",
+                             r["case_id"].get<std::string>(), r["steps"].get<int64_t>(), r["loss"].get<double>(),
+                             r["target_nll"].get<double>());
+  }
+  for (const auto& t : m.tensors) {
+    std::cout << fmt::format("  changed {}  |delta|_F {:.4g}  rank {}\n", t.name, t.delta.frobenius, t.delta.rank);
+  }
+  for (const auto& [phase, s] : m.phase_seconds) std::cout << fmt::format("  {:<18} {:8.3f} s\n", phase, s);
+}
+
+void run_edit_command(const EditFlags& f) {
+  auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, f.dtype, true});
+  editors::EditJob job;
+  job.method = f.method;
+  job.hparams = resolve_hparams(f, tm.model().config(), job.hparams_source);
+  if (!f.layers.empty()) job.layers = f.layers;
+  job.seed = f.seed;
+  job.requests = editors::load_counterfact_requests(f.requests);
+  job.requests_source = f.requests;
+  if (!f.corpus.empty()) {
+    job.corpus = editors::TextCorpus::from_file(f.corpus);
+  } else {
+    job.corpus = fixture_corpus(f.model, tm.model().config().max_positions - 1);
+  }
+  if (!f.no_stats_cache) job.stats_cache_dir = f.stats_cache.empty() ? default_stats_cache() : fs::path(f.stats_cache);
+  if (f.mom2_tokens >= 0) job.mom2_max_tokens = f.mom2_tokens;
+  auto manifest = editors::run_edit(tm, job);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto bytes = editors::to_json(manifest).dump(2) + "\n";
+  harness::save_model(tm.model(), f.out, f.model, tm.loaded().stored_dtype, {{editors::kManifestFile, bytes}});
+  manifest.phase_seconds["save"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (f.json) {
+    std::cout << bytes;
+  } else {
+    print_edit(manifest, f.out);
+  }
+}
+
+int run_audit_command(const std::string& base, const std::string& edited, bool as_json) {
+  const auto r = editors::audit_checkpoints(base, edited);
+  if (as_json) {
+    std::cout << editors::to_json(r).dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("audit {} against {}: {} tensors compared, {} changed, manifest {}\n", edited, base,
+                             r.tensors_compared, r.changed.size(), r.manifest_found ? r.method : "missing");
+    for (const auto& t : r.changed) {
+      std::cout << fmt::format("  {}  |delta|_F {:.4g}  rank {} (tolerance {:.3g})  declared {}\n", t.name,
+                               t.measured.frobenius, t.measured.rank, t.measured.tolerance,
+                               t.declared ? "rank " + std::to_string(t.declared_rank) : std::string("NO"));
+    }
+    for (const auto& p : r.problems) std::cout << "  FAIL: " << p << "\n";
+    std::cout << (r.pass() ? "verdict: pass\n" : "verdict: fail\n");
+  }
+  return r.pass() ? kExitOk : kExitGateFailed;
+}
+
+}  // namespace
+
+void register_edit_commands(CLI::App& app, int& exit_code) {
+  auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit or FT-L; write the edited checkpoint and edit_manifest.json");
+  auto f = std::make_shared<EditFlags>();
+  edit->add_option("--model", f->model, "base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  edit->add_option("--method", f->method, "rome, memit, alphaedit or ft")
+      ->required()
+      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft"}));
+  edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
+  edit->add_option("--hparams", f->hparams,
+                   "hyperparameter JSON (default: the embedded editors/hparams/{method}/{model}.json)")
+      ->check(CLI::ExistingFile);
+  edit->add_option("--layers", f->layers, "override the hyperparameters' layers");
+  edit->add_option("--seed", f->seed, "seed of the context-template sampler (recorded in the manifest)");
+  edit->add_option("--out", f->out, "output checkpoint directory (written atomically)")->required();
+  edit->add_option("--corpus", f->corpus,
+                   "text (.txt: a document per line) or .jsonl ({\"text\"}) corpus for C = E[kk^T] "
+                   "(default: the fixture's training text when the model is the fixture)")
+      ->check(CLI::ExistingFile);
+  edit->add_option("--stats-cache", f->stats_cache, "statistics cache directory (default: $EDITGATE_STATS_CACHE or ~/.cache/editgate/stats)");
+  edit->add_flag("--no-stats-cache", f->no_stats_cache, "recompute statistics and do not store them");
+  edit->add_option("--mom2-tokens", f->mom2_tokens, "token budget for the statistics (0: whole corpus)");
+  edit->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
+  edit->add_option("--dtype", f->dtype, "compute dtype: auto, f32, f16, bf16");
+  edit->add_flag("--json", f->json, "print the manifest on stdout");
+  edit->callback([f, &exit_code] {
+    run_edit_command(*f);
+    exit_code = kExitOk;
+  });
+
+  auto* audit = app.add_subcommand(
+      "audit", "Compare an edited checkpoint with its base tensor by tensor and check edit_manifest.json's claims "
+               "(exit 1 when a change is undeclared or a declared rank is exceeded)");
+  auto base = std::make_shared<std::string>();
+  auto edited = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  audit->add_option("--base", *base, "base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  audit->add_option("--edited", *edited, "edited checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  audit->add_flag("--json", *as_json, "print the audit as JSON");
+  audit->callback([base, edited, as_json, &exit_code] { exit_code = run_audit_command(*base, *edited, *as_json); });
+}
+
+}  // namespace editgate::cli

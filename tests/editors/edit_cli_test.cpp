@@ -1,0 +1,123 @@
+// `editgate edit` and `editgate audit` as a user runs them: exit 0 and a
+// checkpoint with its manifest that passes the audit; exit 2 with one line
+// naming the file and case for a bad request; exit 1 from audit for an
+// undeclared change. Runs the editgate binary of this build tree; skips when
+// it has not been built.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "tests/editors/random_text_model.h"
+#include "tests/harness/tiny_checkpoint.h"
+
+namespace editgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class EditCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(EDITGATE_CLI)) GTEST_SKIP() << "no " << EDITGATE_CLI << " (build the editgate target)";
+    write_random_text_model(dir_ / "base", "gpt2");
+    std::ofstream(dir_ / "hparams.json") << json{{"layers", {0}}, {"v_num_grad_steps", 4}, {"mom2_adjustment", false},
+                                                {"context_template_length_params", {{3, 2}}}}
+                                                .dump();
+    write_requests("requests.json", {request(0, "{} was born in the", "ka lo", "north")});
+  }
+
+  static json request(int id, const std::string& prompt, const std::string& subject, const std::string& target) {
+    return {{"case_id", id},
+            {"requested_rewrite",
+             {{"prompt", prompt}, {"subject", subject}, {"target_new", {{"str", target}}}, {"target_true", {{"str", "south"}}}}}};
+  }
+  void write_requests(const std::string& name, const json& records) { std::ofstream(dir_ / name) << records.dump(); }
+  std::string p(const std::string& name) const { return "'" + (dir_ / name).string() + "'"; }
+
+  CliResult run_cli(const std::string& args) {
+    const std::string cmd = std::string("OMP_NUM_THREADS=1 EDITGATE_DEVICE=cpu '") + EDITGATE_CLI + "' " + args + " >'" +
+                            (dir_ / "stdout").string() + "' 2>'" + (dir_ / "stderr").string() + "'";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(dir_ / "stdout"), read_text(dir_ / "stderr")};
+  }
+  std::string edit_args(const std::string& requests, const std::string& out) const {
+    return "edit --model " + p("base") + " --method rome --requests " + p(requests) + " --hparams " + p("hparams.json") +
+           " --no-stats-cache --out " + p(out);
+  }
+  void expect_bad_input(const CliResult& r, const std::string& needle) {
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("editgate: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
+  TempDir dir_;
+};
+
+TEST_F(EditCli, EditThenAuditPasses) {
+  const auto e = run_cli(edit_args("requests.json", "edited") + " --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  const auto manifest = json::parse(e.out);
+  EXPECT_EQ(manifest["method"], "rome");
+  EXPECT_EQ(manifest["changed_tensors"].size(), 1u);
+  EXPECT_TRUE(fs::exists(dir_ / "edited" / "edit_manifest.json"));
+  EXPECT_TRUE(fs::exists(dir_ / "edited" / "tokenizer.json"));
+  const auto a = run_cli("audit --base " + p("base") + " --edited " + p("edited") + " --json");
+  EXPECT_EQ(a.code, 0) << a.out << a.err;
+  EXPECT_EQ(json::parse(a.out)["verdict"], "pass");
+}
+
+TEST_F(EditCli, AuditExitsOneForAnUndeclaredChange) {
+  ASSERT_EQ(run_cli(edit_args("requests.json", "edited")).code, 0);
+  fs::remove(dir_ / "edited" / "edit_manifest.json");
+  const auto a = run_cli("audit --base " + p("base") + " --edited " + p("edited"));
+  EXPECT_EQ(a.code, 1) << a.out << a.err;
+  EXPECT_NE(a.out.find("does not declare it"), std::string::npos) << a.out;
+}
+
+TEST_F(EditCli, BadRequestsExitTwoNamingTheCase) {
+  write_requests("bad.json", {request(0, "{} was born in the", "ka lo", "north"),
+                              request(3, "ka lo was born in the", "ka lo", "north")});
+  expect_bad_input(run_cli(edit_args("bad.json", "out")), "case_id 3: requested_rewrite.prompt");
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  write_requests("empty_target.json", {request(5, "{} was born in the", "ka lo", " ")});
+  expect_bad_input(run_cli(edit_args("empty_target.json", "out")), "case_id 5");
+  write_requests("not_json.json", json("x"));
+  expect_bad_input(run_cli(edit_args("not_json.json", "out")), "not_json.json");
+}
+
+TEST_F(EditCli, MissingCorpusOrHparamsExitTwo) {
+  std::ofstream(dir_ / "with_c.json") << json{{"layers", {0}}, {"mom2_adjustment", true}}.dump();
+  expect_bad_input(run_cli("edit --model " + p("base") + " --method rome --requests " + p("requests.json") +
+                           " --hparams " + p("with_c.json") + " --out " + p("out")),
+                   "--corpus");
+  expect_bad_input(run_cli("edit --model " + p("base") + " --method rome --requests " + p("requests.json") +
+                           " --out " + p("out")),
+                   "--hparams");
+  std::ofstream(dir_ / "typo.json") << json{{"layers", {0}}, {"v_lrr", 1}}.dump();
+  expect_bad_input(run_cli("edit --model " + p("base") + " --method rome --requests " + p("requests.json") +
+                           " --hparams " + p("typo.json") + " --out " + p("out")),
+                   "v_lrr");
+  expect_bad_input(run_cli(edit_args("requests.json", "out") + " --layers 9"), "layers");
+}
+
+}  // namespace
+}  // namespace editgate::testing
