@@ -14,6 +14,7 @@
 #include "editors/edit_hparams.h"
 #include "editors/edit_runner.h"
 #include "editors/embedded_hparams.h"
+#include "editors/locate/causal_trace.h"
 #include "fixtures/training_text.h"
 #include "fixtures/world.h"
 #include "fixtures/world_config.h"
@@ -21,6 +22,8 @@
 #include "harness/cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
+#include "harness/atomic_file.h"
+#include "reports/svg_figures.h"
 
 namespace editgate::cli {
 namespace {
@@ -168,6 +171,84 @@ int run_audit_command(const std::string& base, const std::string& edited, bool a
   return r.pass() ? kExitOk : kExitGateFailed;
 }
 
+struct TraceFlags {
+  std::string model, prompt, subject, answer, svg;
+  int64_t samples = 10;
+  int64_t window = 10;
+  uint64_t seed = 1;
+  double noise = 3.0;
+  std::string device = "auto";
+  bool json = false;
+};
+
+// The three heatmaps stacked in one SVG file (each drawn by reports/).
+std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
+  std::string body;
+  double y = 0, width = 0;
+  for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
+    reports::CausalTraceFigure f;
+    f.title = title + " (" + stream + ")";
+    f.tokens = r.tokens;
+    f.layers = scores->size(1);
+    const auto c = scores->contiguous();
+    for (int64_t t = 0; t < c.size(0); ++t) f.scores.emplace_back(c[t].data_ptr<double>(), c[t].data_ptr<double>() + c.size(1));
+    f.stream = stream;
+    f.subject = std::pair{r.subject_begin, r.subject_end};
+    f.clean_score = r.clean_prob;
+    f.corrupted_score = r.corrupted_prob;
+    std::string svg = reports::causal_trace_svg(f);
+    const auto num = [&](const std::string& attr) {
+      const auto at = svg.find(attr + "=\"");
+      return at == std::string::npos ? 400.0 : std::stod(svg.substr(at + attr.size() + 2));
+    };
+    const double h = num("height"), w = num("width");
+    svg.insert(4, fmt::format(" y=\"{}\"", y));  // "<svg" -> "<svg y=..."
+    body += svg + "\n";
+    y += h + 10;
+    width = std::max(width, w);
+  }
+  return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n{}</svg>\n", width, y, body);
+}
+
+void run_trace_command(const TraceFlags& f) {
+  auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, "auto", true});
+  std::string prompt = f.prompt;
+  if (prompt.find("{}") == std::string::npos) {
+    const auto at = prompt.find(f.subject);
+    if (f.subject.empty() || at == std::string::npos) {
+      throw InputError("", "--subject", "a subject that occurs in --prompt (or a prompt with {})", "'" + f.subject + "'");
+    }
+    prompt.replace(at, f.subject.size(), "{}");
+  }
+  editors::TraceOptions o;
+  o.samples = f.samples;
+  o.window = f.window;
+  o.seed = f.seed;
+  o.noise_scale = f.noise;
+  const auto r = editors::causal_trace(tm, prompt, f.subject,
+                                       f.answer.empty() ? std::nullopt : std::optional<std::string>(f.answer), o);
+  if (!f.svg.empty()) write_file_atomic(f.svg, trace_svg(r, f.prompt));
+  if (f.json) {
+    std::cout << editors::to_json(r).dump(2) << "\n";
+    return;
+  }
+  std::cout << fmt::format("answer {:?}: clean P {:.4f}, corrupted P {:.4f} (noise std {:.4f}, {} samples)\n", r.answer,
+                           r.clean_prob, r.corrupted_prob, r.noise_std, o.samples);
+  for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
+    std::cout << stream << " (P(answer) after restoring one token" << (std::string(stream) == "resid" ? "" : ", window")
+              << "):\n" << fmt::format("  {:<18}", "token \\ layer");
+    for (int64_t l = 0; l < scores->size(1); ++l) std::cout << fmt::format(" {:>6}", l);
+    std::cout << "\n";
+    for (int64_t t = 0; t < scores->size(0); ++t) {
+      const bool subj = t >= r.subject_begin && t < r.subject_end;
+      std::cout << fmt::format("  {:<18}", (subj ? "*" : " ") + r.tokens[static_cast<size_t>(t)]);
+      for (int64_t l = 0; l < scores->size(1); ++l) std::cout << fmt::format(" {:6.3f}", (*scores)[t][l].item<double>());
+      std::cout << "\n";
+    }
+  }
+  std::cout << "largest MLP effect at the subject's last token: layer " << r.best_mlp_layer_at_subject() << "\n";
+}
+
 }  // namespace
 
 void register_edit_commands(CLI::App& app, int& exit_code) {
@@ -209,6 +290,25 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   audit->add_option("--edited", *edited, "edited checkpoint directory")->required()->check(CLI::ExistingDirectory);
   audit->add_flag("--json", *as_json, "print the audit as JSON");
   audit->callback([base, edited, as_json, &exit_code] { exit_code = run_audit_command(*base, *edited, *as_json); });
+
+  auto* trace = app.add_subcommand("trace", "Causal tracing: corrupt the subject, restore one state at a time, "
+                                            "print (and draw) where P(answer) comes back");
+  auto t = std::make_shared<TraceFlags>();
+  trace->add_option("--model", t->model, "checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  trace->add_option("--prompt", t->prompt, "prompt, with the subject in it (or {} where it goes)")->required();
+  trace->add_option("--subject", t->subject, "the subject to corrupt")->required();
+  trace->add_option("--answer", t->answer, "object whose probability is traced (default: the clean top-1)");
+  trace->add_option("--samples", t->samples, "corrupted runs averaged")->check(CLI::PositiveNumber);
+  trace->add_option("--window", t->window, "layers restored together for mlp and attn")->check(CLI::PositiveNumber);
+  trace->add_option("--noise", t->noise, "noise std in units of the embedding std")->check(CLI::PositiveNumber);
+  trace->add_option("--seed", t->seed, "noise seed");
+  trace->add_option("--svg", t->svg, "write the resid/mlp/attn heatmaps to this SVG file");
+  trace->add_option("--device", t->device, "cpu, cuda, cuda:N or auto");
+  trace->add_flag("--json", t->json, "print the tables as JSON");
+  trace->callback([t, &exit_code] {
+    run_trace_command(*t);
+    exit_code = kExitOk;
+  });
 }
 
 }  // namespace editgate::cli
