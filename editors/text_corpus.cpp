@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "harness/input_error.h"
@@ -75,6 +76,26 @@ void TextCorpus::for_each(const std::function<bool(std::string_view)>& fn) const
     }
     if (!fn(j["text"].get_ref<const std::string&>())) return;
   }
+}
+
+std::vector<std::string> pack_documents(const std::vector<std::string>& documents, std::string_view separator,
+                                        int64_t max_words) {
+  std::vector<std::string> out;
+  std::string cur;
+  int64_t words = 0;
+  for (const auto& d : documents) {
+    const auto n = static_cast<int64_t>(std::count(d.begin(), d.end(), ' ')) + 2;  // its words + the separator
+    if (words > 0 && words + n > max_words) {
+      out.push_back(std::move(cur));
+      cur.clear();
+      words = 0;
+    }
+    if (!cur.empty()) (cur += ' ').append(separator) += ' ';
+    cur += d;
+    words += n;
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
 }
 
 }  // namespace editgate::editors

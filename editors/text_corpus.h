@@ -40,4 +40,10 @@ class TextCorpus {
   std::shared_ptr<const std::vector<std::string>> documents_;  // in-memory corpora
 };
 
+/// Joins short documents (words separated by single spaces) into documents of
+/// at most `max_words` words, `separator` between them, as a trainer packs
+/// examples into sequences; a document longer than max_words stays alone.
+std::vector<std::string> pack_documents(const std::vector<std::string>& documents, std::string_view separator,
+                                        int64_t max_words);
+
 }  // namespace editgate::editors

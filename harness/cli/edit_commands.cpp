@@ -75,20 +75,9 @@ std::optional<editors::TextCorpus> fixture_corpus(const fs::path& model_dir, int
   }
   const auto config = fixtures::parse_world_config(w["config"].dump(), world_file.string() + ": config");
   const auto world = fixtures::generate_world(config, w["seed"].get<uint64_t>());
-  std::vector<std::string> docs;
-  std::string cur;
-  int64_t words = 0;
-  for (const auto& ex : fixtures::build_training_examples(world)) {
-    const auto n = static_cast<int64_t>(std::count(ex.text_.begin(), ex.text_.end(), ' ') + 2);  // + separator
-    if (words > 0 && words + n > max_words) {
-      docs.push_back(std::move(cur));
-      cur.clear();
-      words = 0;
-    }
-    cur += (cur.empty() ? "" : " " + std::string(fixtures::kExampleSeparator) + " ") + ex.text_;
-    words += n;
-  }
-  if (!cur.empty()) docs.push_back(std::move(cur));
+  std::vector<std::string> examples;
+  for (auto& ex : fixtures::build_training_examples(world)) examples.push_back(std::move(ex.text_));
+  auto docs = editors::pack_documents(examples, fixtures::kExampleSeparator, max_words);
   return editors::TextCorpus::from_documents("fixture training text (" + world_file.string() + ")", std::move(docs));
 }
 

@@ -1,0 +1,99 @@
+#include "tests/editors/fixture_eval.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include "harness/scoring.h"
+
+namespace editgate::testing {
+
+std::optional<std::filesystem::path> fixture_dir() {
+  std::filesystem::path dir = EDITGATE_SOURCE_DIR "/fixtures/default";
+  if (const char* env = std::getenv("EDITGATE_FIXTURE_DIR"); env != nullptr && *env != '\0') dir = env;
+  if (!std::filesystem::exists(dir / "model.safetensors") || !std::filesystem::exists(dir / "requests")) return std::nullopt;
+  return dir;
+}
+
+double EditRates::median_seconds() const {
+  if (seconds.empty()) return 0;
+  auto s = seconds;
+  std::sort(s.begin(), s.end());
+  return s[s.size() / 2];
+}
+
+std::string EditRates::summary(const std::string& label) const {
+  return fmt::format(
+      "{}: efficacy {:.3f} ({}/{}), paraphrase {:.3f} ({}/{}), neighbourhood {:.3f} ({}/{}), preservation {:.4f} "
+      "({}/{}), median {:.3f} s per edit",
+      label, efficacy(), efficacy_hits, efficacy_n, paraphrase(), paraphrase_hits, paraphrase_n, neighborhood(),
+      neighborhood_hits, neighborhood_n, preservation(), preservation_hits, preservation_n, median_seconds());
+}
+
+std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>& prompts) {
+  if (prompts.empty()) return {};
+  c10::NoGradGuard ng;
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto& p : prompts) ids.push_back(tm.encode_prompt(p));
+  const auto lp = harness::next_token_logprobs(tm.model(), ids, 256);  // [n, vocab]
+  const auto am = lp.argmax(1).contiguous();
+  return {am.data_ptr<int64_t>(), am.data_ptr<int64_t>() + am.numel()};
+}
+
+std::vector<std::string> preservation_prompts(const std::filesystem::path& dir, int64_t n) {
+  std::ifstream in(dir / "requests" / "preservation.json");
+  const auto j = nlohmann::json::parse(in);
+  std::vector<std::string> out;
+  for (const auto& f : j["facts"]) {
+    if (static_cast<int64_t>(out.size()) >= n) break;
+    out.push_back(f["prompt"].get<std::string>());
+  }
+  return out;
+}
+
+EditScorer::EditScorer(harness::TextModel& base, const std::vector<editors::EditRequest>& requests,
+                       std::vector<std::string> preservation)
+    : requests_(requests), preservation_(std::move(preservation)) {
+  preservation_base_ = top1(base, preservation_);
+  for (const auto& r : requests_) {
+    paraphrase_base_.push_back(top1(base, r.paraphrase_prompts));
+    neighborhood_base_.push_back(top1(base, r.neighborhood_prompts));
+    new_id_.push_back(base.encode_continuation(editors::with_leading_space(r.target_new)).front());
+    old_id_.push_back(base.encode_continuation(editors::with_leading_space(r.target_true)).front());
+  }
+}
+
+void EditScorer::score(harness::TextModel& edited, size_t begin, size_t end, EditRates& rates) const {
+  std::vector<std::string> prompts;
+  for (size_t i = begin; i < end; ++i) prompts.push_back(requests_[i].filled_prompt());
+  const auto eff = top1(edited, prompts);
+  for (size_t i = begin; i < end; ++i) {
+    const auto& r = requests_[i];
+    rates.efficacy_n += 1;
+    rates.efficacy_hits += eff[i - begin] == new_id_[i] ? 1 : 0;
+    const auto para = top1(edited, r.paraphrase_prompts);
+    for (size_t k = 0; k < para.size(); ++k) {
+      if (paraphrase_base_[i][k] != old_id_[i]) continue;  // the base did not know it this way
+      rates.paraphrase_n += 1;
+      rates.paraphrase_hits += para[k] == new_id_[i] ? 1 : 0;
+    }
+    const auto nb = top1(edited, r.neighborhood_prompts);
+    for (size_t k = 0; k < nb.size(); ++k) {
+      if (neighborhood_base_[i][k] != old_id_[i]) continue;
+      rates.neighborhood_n += 1;
+      rates.neighborhood_hits += nb[k] == old_id_[i] ? 1 : 0;
+    }
+  }
+  const auto pres = top1(edited, preservation_);
+  for (size_t k = 0; k < pres.size(); ++k) {
+    rates.preservation_n += 1;
+    rates.preservation_hits += pres[k] == preservation_base_[k] ? 1 : 0;
+  }
+}
+
+}  // namespace editgate::testing
