@@ -17,6 +17,7 @@
 #include "harness/checkpoint.h"
 #include "harness/input_error.h"
 #include "harness/safetensors_reader.h"
+#include "harness/scoring.h"
 
 namespace editgate::editors {
 namespace {
@@ -66,6 +67,63 @@ std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const EditJob& 
   return out;
 }
 
+// Top-1 next token after each prompt, batched.
+std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>& prompts) {
+  if (prompts.empty()) return {};
+  c10::NoGradGuard ng;
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto& p : prompts) ids.push_back(tm.encode_prompt(p));
+  const auto am = harness::next_token_logprobs(tm.model(), ids, 256).argmax(1).contiguous();
+  return {am.data_ptr<int64_t>(), am.data_ptr<int64_t>() + am.numel()};
+}
+
+// The rounds of a (sequential) edit and what is measured after each.
+class Rounds {
+ public:
+  Rounds(harness::TextModel& tm, const EditJob& job) : job_(job) {
+    const auto n = static_cast<int64_t>(job.requests.size());
+    const int64_t b = job.batch_size > 0 ? job.batch_size : n;
+    for (int64_t i = 0; i < n; i += b) {
+      rounds_.emplace_back(job.requests.begin() + i, job.requests.begin() + std::min(n, i + b));
+    }
+    if (job.batch_size <= 0) return;
+    base_top1_ = top1(tm, job.preservation_prompts);
+    for (const auto& r : job.requests) {
+      new_id_.push_back(tm.encode_continuation(with_leading_space(r.target_new)).front());
+    }
+  }
+  const std::vector<std::vector<EditRequest>>& rounds() const { return rounds_; }
+
+  void after_round(harness::TextModel& tm, size_t round, EditManifest& man) {
+    if (job_.batch_size <= 0) return;
+    const auto t0 = Clock::now();
+    done_ += rounds_[round].size();
+    std::vector<std::string> prompts;
+    for (size_t i = 0; i < done_; ++i) prompts.push_back(job_.requests[i].filled_prompt());
+    const auto eff = top1(tm, prompts);
+    int64_t hits = 0;
+    for (size_t i = 0; i < done_; ++i) hits += eff[i] == new_id_[i] ? 1 : 0;
+    const auto pres = top1(tm, job_.preservation_prompts);
+    int64_t kept = 0;
+    for (size_t i = 0; i < pres.size(); ++i) kept += pres[i] == base_top1_[i] ? 1 : 0;
+    if (!man.extra.contains("sequential")) man.extra["sequential"] = nlohmann::ordered_json::array();
+    man.extra["sequential"].push_back(
+        {{"round", round + 1},
+         {"edits", done_},
+         {"efficacy", static_cast<double>(hits) / static_cast<double>(done_)},
+         {"preservation", pres.empty() ? 0.0 : static_cast<double>(kept) / static_cast<double>(pres.size())},
+         {"preservation_n", pres.size()}});
+    man.phase_seconds["sequential_eval"] += seconds_since(t0);
+  }
+
+ private:
+  const EditJob& job_;
+  std::vector<std::vector<EditRequest>> rounds_;
+  std::vector<int64_t> base_top1_;  // [preservation prompts]
+  std::vector<int64_t> new_id_;     // [requests] first token of " target_new"
+  size_t done_ = 0;
+};
+
 nlohmann::ordered_json value_json(const ValueResult& v) {
   return {{"steps", v.steps},     {"loss", v.loss}, {"target_nll", v.nll}, {"kl", v.kl},
           {"early_stopped", v.early_stopped}, {"delta_norm", v.delta.norm().item<double>()},
@@ -87,7 +145,12 @@ void run_rome(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   t0 = Clock::now();
   const auto c_inv = mom2.empty() ? at::Tensor() : rome_inverse_mom2(mom2.at(h.layer), h.mom2.ridge);
   man.phase_seconds["inverse"] = seconds_since(t0);
-  const auto ups = apply_rome(tm, job.requests, h, man.context_templates, c_inv);
+  Rounds rounds(tm, job);
+  std::vector<RomeUpdate> ups;
+  for (size_t i = 0; i < rounds.rounds().size(); ++i) {
+    for (auto& u : apply_rome(tm, rounds.rounds()[i], h, man.context_templates, c_inv)) ups.push_back(std::move(u));
+    rounds.after_round(tm, i, man);
+  }
   double keys = 0, values = 0, update = 0;
   for (const auto& u : ups) {
     keys += u.key_seconds;
@@ -107,29 +170,38 @@ void run_rome(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
 void run_memit(harness::TextModel& tm, const EditJob& job, EditManifest& man, MemitSolver solver) {
   auto h = parse_memit_hparams(job.hparams, job.hparams_source);
   if (job.layers) h.layers = *job.layers;
+  if (solver == MemitSolver::kAlphaEdit && !h.mom2.adjustment) {
+    throw InputError(job.hparams_source, "mom2_adjustment", "true for AlphaEdit (its null-space projector comes from C)",
+                     "false");
+  }
   check_layers(h.layers, tm.model().config().n_layers, job.hparams_source);
   man.hparams = to_json(h);
   auto t0 = Clock::now();
   man.context_templates = sample_context_templates(tm, h.context, job.seed);
   man.phase_seconds["context_templates"] = seconds_since(t0);
   auto mom2 = statistics(tm, job, h.mom2, h.layers, man);
-  AlphaEditState state;
-  const auto r = apply_memit(tm, job.requests, h, man.context_templates, mom2, solver, &state);
-  for (size_t i = 0; i < r.values.size(); ++i) {
-    auto j = value_json(r.values[i]);
-    j["case_id"] = job.requests[i].case_id;
-    man.per_request.push_back(j);
-  }
+  AlphaEditState state;  // one per run: K_p accumulates over this run's rounds only
+  Rounds rounds(tm, job);
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-  for (const auto& l : r.layers) {
-    layers.push_back({{"layer", l.layer}, {"residual_norm_before", l.residual_norm}, {"seconds", l.seconds}});
+  for (size_t i = 0; i < rounds.rounds().size(); ++i) {
+    const auto& batch = rounds.rounds()[i];
+    const auto r = apply_memit(tm, batch, h, man.context_templates, mom2, solver, &state);
+    for (size_t k = 0; k < r.values.size(); ++k) {
+      auto j = value_json(r.values[k]);
+      j["case_id"] = batch[k].case_id;
+      man.per_request.push_back(j);
+    }
+    for (const auto& l : r.layers) {
+      layers.push_back({{"round", i + 1}, {"layer", l.layer}, {"residual_norm_before", l.residual_norm}, {"seconds", l.seconds}});
+    }
+    man.extra["final_residual_norm"] = r.final_residual_norm;
+    man.phase_seconds["values"] += r.value_seconds;
+    man.phase_seconds["keys"] += r.key_seconds;
+    man.phase_seconds["update"] += r.solve_seconds;
+    rounds.after_round(tm, i, man);
   }
   man.extra["layers"] = layers;
-  man.extra["final_residual_norm"] = r.final_residual_norm;
   if (solver == MemitSolver::kAlphaEdit) man.extra["null_space_dims"] = state.null_dims;
-  man.phase_seconds["values"] = r.value_seconds;
-  man.phase_seconds["keys"] = r.key_seconds;
-  man.phase_seconds["update"] = r.solve_seconds;
 }
 
 void run_ft(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
@@ -141,9 +213,14 @@ void run_ft(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   check_layers({h.layer}, tm.model().config().n_layers, job.hparams_source);
   man.hparams = to_json(h);
   const auto t0 = Clock::now();
-  const auto r = apply_fine_tune(tm, job.requests, h);
+  Rounds rounds(tm, job);
+  nlohmann::ordered_json losses = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < rounds.rounds().size(); ++i) {
+    losses.push_back(apply_fine_tune(tm, rounds.rounds()[i], h).losses);
+    rounds.after_round(tm, i, man);
+  }
   man.phase_seconds["update"] = seconds_since(t0);
-  man.extra["losses"] = r.losses;
+  man.extra["losses"] = losses;
 }
 
 // The stable names of the weights `job` will edit (parses the hparams as the runners do).

@@ -36,6 +36,13 @@ struct EditJob {
   std::filesystem::path stats_cache_dir;  // empty: no cache
   std::optional<int64_t> mom2_max_tokens; // --mom2-tokens override
   bool show_progress = true;
+  // Sequential editing (--sequential --batch-size B): the requests are applied
+  // in rounds of batch_size (AlphaEdit keeps its key cache across rounds); after
+  // each round the manifest's extra.sequential records the efficacy (new object
+  // top-1) of every edit so far and the preservation rate (top-1 unchanged vs
+  // the base) on `preservation_prompts`. 0: one round.
+  int64_t batch_size = 0;
+  std::vector<std::string> preservation_prompts;
 };
 
 /// Edits `model` in place and returns the manifest (edited_weights_sha256 and

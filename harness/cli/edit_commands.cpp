@@ -43,6 +43,9 @@ struct EditFlags {
   std::string stats_cache;
   bool no_stats_cache = false;
   int64_t mom2_tokens = -1;
+  bool sequential = false;
+  int64_t batch_size = 0;
+  std::string preservation;
   std::string device = "auto";
   std::string dtype = "auto";
   bool json = false;
@@ -81,6 +84,42 @@ std::optional<editors::TextCorpus> fixture_corpus(const fs::path& model_dir, int
   return editors::TextCorpus::from_documents("fixture training text (" + world_file.string() + ")", std::move(docs));
 }
 
+// Prompts for the per-round preservation rate: --preservation (editgate.preservation
+// {"facts": [{"prompt"}]} or a JSON list of strings), else the fixture's
+// requests/preservation.json, else the requests' neighbourhood prompts.
+std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vector<editors::EditRequest>& requests) {
+  fs::path file = f.preservation;
+  if (file.empty() && fs::exists(fs::path(f.model) / "requests" / "preservation.json")) {
+    file = fs::path(f.model) / "requests" / "preservation.json";
+  }
+  std::vector<std::string> out;
+  if (file.empty()) {
+    for (const auto& r : requests) out.insert(out.end(), r.neighborhood_prompts.begin(), r.neighborhood_prompts.end());
+    return out;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file.string(), "", "a readable preservation file", "cannot open it");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw InputError(file.string(), "", "valid JSON", e.what());
+  }
+  const json& list = j.is_object() && j.contains("facts") ? j["facts"] : j;
+  if (!list.is_array()) throw InputError(file.string(), "facts", "an array of facts or prompts", list.type_name());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& x = list[i];
+    if (x.is_string()) {
+      out.push_back(x.get<std::string>());
+    } else if (x.is_object() && x.contains("prompt") && x["prompt"].is_string()) {
+      out.push_back(x["prompt"].get<std::string>());
+    } else {
+      throw InputError(file.string(), "facts[" + std::to_string(i) + "].prompt", "a string", x.dump());
+    }
+  }
+  return out;
+}
+
 json resolve_hparams(const EditFlags& f, const harness::ModelConfig& config, std::string& source) {
   if (!f.hparams.empty()) {
     source = f.hparams;
@@ -111,6 +150,13 @@ void print_edit(const editors::EditManifest& m, const std::string& out) {
   for (const auto& t : m.tensors) {
     std::cout << fmt::format("  changed {}  |delta|_F {:.4g}  rank {}\n", t.name, t.delta.frobenius, t.delta.rank);
   }
+  if (m.extra.contains("sequential")) {
+    for (const auto& r : m.extra["sequential"]) {
+      std::cout << fmt::format("  round {:>4}: {:>5} edits  efficacy so far {:.3f}  preservation {:.4f}\n",
+                               r["round"].get<int64_t>(), r["edits"].get<int64_t>(), r["efficacy"].get<double>(),
+                               r["preservation"].get<double>());
+    }
+  }
   for (const auto& [phase, s] : m.phase_seconds) std::cout << fmt::format("  {:<18} {:8.3f} s\n", phase, s);
 }
 
@@ -130,6 +176,13 @@ void run_edit_command(const EditFlags& f) {
   }
   if (!f.no_stats_cache) job.stats_cache_dir = f.stats_cache.empty() ? default_stats_cache() : fs::path(f.stats_cache);
   if (f.mom2_tokens >= 0) job.mom2_max_tokens = f.mom2_tokens;
+  if (f.sequential) {
+    if (f.batch_size <= 0) throw InputError("", "--batch-size", "a positive batch size with --sequential", std::to_string(f.batch_size));
+    job.batch_size = f.batch_size;
+    job.preservation_prompts = preservation_prompts(f, job.requests);
+  } else if (f.batch_size > 0) {
+    throw InputError("", "--batch-size", "--sequential as well (rounds of edits)", "--batch-size alone");
+  }
   auto manifest = editors::run_edit(tm, job);
   const auto t0 = std::chrono::steady_clock::now();
   const auto bytes = editors::to_json(manifest).dump(2) + "\n";
@@ -261,6 +314,13 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   edit->add_option("--stats-cache", f->stats_cache, "statistics cache directory (default: $EDITGATE_STATS_CACHE or ~/.cache/editgate/stats)");
   edit->add_flag("--no-stats-cache", f->no_stats_cache, "recompute statistics and do not store them");
   edit->add_option("--mom2-tokens", f->mom2_tokens, "token budget for the statistics (0: whole corpus)");
+  edit->add_flag("--sequential", f->sequential,
+                 "apply the edits in rounds of --batch-size, measuring efficacy so far and preservation after each");
+  edit->add_option("--batch-size", f->batch_size, "edits per round with --sequential");
+  edit->add_option("--preservation", f->preservation,
+                   "facts for the per-round preservation rate (default: the fixture's requests/preservation.json, "
+                   "else the requests' neighbourhood prompts)")
+      ->check(CLI::ExistingFile);
   edit->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
   edit->add_option("--dtype", f->dtype, "compute dtype: auto, f32, f16, bf16");
   edit->add_flag("--json", f->json, "print the manifest on stdout");

@@ -95,6 +95,32 @@ TEST(EditRun, ManifestDeclaresWhatChanged) {
   EXPECT_EQ(back.requests[1].subject, man.requests[1].subject);
 }
 
+TEST(EditRun, SequentialRecordsEveryRound) {
+  for (const char* method : {"rome", "alphaedit"}) {
+    EditTestModel m;
+    auto job = rome_job(5);
+    job.method = method;
+    if (job.method == "alphaedit") {
+      job.hparams = {{"layers", {0}}, {"v_num_grad_steps", 3}, {"context_template_length_params", {{3, 1}}}};
+      job.corpus = TextCorpus::from_documents("t", testing::test_corpus_documents(30));
+      auto no_c = job;
+      no_c.hparams["mom2_adjustment"] = false;
+      EXPECT_THROW(run_edit(m.model(), no_c), InputError);
+    }
+    job.batch_size = 2;
+    job.preservation_prompts = {"mi ra lives in the", "te su was born in the", "no vi lives in the"};
+    const auto man = run_edit(m.model(), job);
+    ASSERT_TRUE(man.extra.contains("sequential")) << method;
+    const auto& rounds = man.extra["sequential"];
+    ASSERT_EQ(rounds.size(), 3u) << method;
+    EXPECT_EQ(rounds[0]["edits"], 2);
+    EXPECT_EQ(rounds[2]["edits"], 5);
+    EXPECT_EQ(rounds[2]["preservation_n"], 3);
+    EXPECT_EQ(man.per_request.size(), 5u);
+    EXPECT_TRUE(man.phase_seconds.count("sequential_eval"));
+  }
+}
+
 TEST(EditRun, RejectsBadRequestsNamingTheCase) {
   EditTestModel m;
   auto job = rome_job(1);
