@@ -31,6 +31,14 @@ Metric mean_metric(std::string name, double sum, int64_t n, std::string family, 
 
 std::string case_name(const editors::EditRequest& r) { return sanitize_case_name("case_" + r.case_id); }
 
+// Edit suites have nothing to measure in a run without edit requests (an erasure-only gate).
+bool skip_without_edits(const SuiteContext& ctx, SuiteResult& suite) {
+  if (!ctx.cases.edits.empty()) return false;
+  suite.skipped = true;
+  suite.skip_reason = "no edit requests in this run";
+  return true;
+}
+
 }  // namespace
 
 SuiteResult run_efficacy(SuiteContext& ctx) {
@@ -54,6 +62,7 @@ SuiteResult run_efficacy(SuiteContext& ctx) {
 
   SuiteResult suite;
   suite.name = "Efficacy";
+  if (skip_without_edits(ctx, suite)) return suite;
   int64_t top1 = 0, cf_success = 0, cf_n = 0;
   double token_acc = 0;
   for (size_t i = 0; i < edits.size(); ++i) {
@@ -110,6 +119,7 @@ SuiteResult run_paraphrase_generalization(SuiteContext& ctx) {
 
   SuiteResult suite;
   suite.name = "ParaphraseGeneralization";
+  if (skip_without_edits(ctx, suite)) return suite;
   std::vector<CaseResult> cases(edits.size());
   for (size_t i = 0; i < edits.size(); ++i) {
     cases[i].name = case_name(edits[i]);
@@ -143,6 +153,7 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   SuiteResult suite;
   suite.name = "FactPreservation";
+  if (skip_without_edits(ctx, suite)) return suite;
 
   // Neighbourhood: other subjects that share the old object must keep it.
   const auto& edits = ctx.cases.edits;

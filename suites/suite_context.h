@@ -29,6 +29,9 @@ struct SuiteContext {
   SuiteOptions options;
   std::filesystem::path eraser_path;   // empty: erasure suites skip
   std::filesystem::path concept_path;  // erasure dataset for the erasure suites
+  // LinearProbeRecovery and ErasureImpact share one pass over the concept data;
+  // whichever runs first fills this.
+  std::vector<harness::SuiteResult> erasure_results;
 };
 
 }  // namespace editgate::suites

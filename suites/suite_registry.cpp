@@ -11,6 +11,8 @@ const std::vector<SuiteEntry>& all_suites() {
       {"ParaphraseGeneralization", run_paraphrase_generalization},
       {"FactPreservation", run_fact_preservation},
       {"RippleEffects", run_ripple_effects},
+      {"LinearProbeRecovery", run_linear_probe_recovery},
+      {"ErasureImpact", run_erasure_impact},
       {"CoTTruncation", run_cot_truncation},
       {"Fluency", run_fluency},
   };

@@ -49,6 +49,7 @@ std::vector<std::string> suite_names() {
 }
 
 CaseSet load_run_cases(const RunConfig& config) {
+  if (config.requests.empty()) return CaseSet{};  // an erasure-only run
   CaseSet cases = load_requests(config.requests);
   if (const auto p = beside(config.preservation, config.requests, "preservation.json"); !p.empty()) {
     cases.preservation = load_preservation(p);
@@ -86,7 +87,7 @@ harness::RunReport run_gate(const RunConfig& config) {
   meta.base_sha256 = base.loaded().weights_sha256;
   meta.edited_sha256 = edited.loaded().weights_sha256;
   meta.requests_path = config.requests.string();
-  meta.requests_sha256 = file_sha256(config.requests);
+  if (!config.requests.empty()) meta.requests_sha256 = file_sha256(config.requests);
   meta.eraser_path = config.eraser.string();
   meta.device = base.model().device().str();
   meta.seed = config.options.seed;

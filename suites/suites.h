@@ -19,6 +19,10 @@ harness::SuiteResult run_fact_preservation(SuiteContext& ctx);         // unrela
 harness::SuiteResult run_fluency(SuiteContext& ctx);                   // n-gram entropy
 harness::SuiteResult run_ripple_effects(SuiteContext& ctx);            // RippleEdits criteria
 harness::SuiteResult run_cot_truncation(SuiteContext& ctx);            // early answering, mistakes
+harness::SuiteResult run_linear_probe_recovery(SuiteContext& ctx);     // probe accuracy after LEACE
+harness::SuiteResult run_erasure_impact(SuiteContext& ctx);            // fact recall with the eraser
+// Both erasure suites in one pass over the concept dataset.
+std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx);
 
 struct SuiteEntry {
   std::string name;

@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "editgate 0.1.0");
   int exit_code = kExitOk;
   register_model_commands(app, exit_code);
+  register_erasure_commands(app, exit_code);
+  register_edit_commands(app, exit_code);
+  register_fixture_commands(app, exit_code);
+  register_gate_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
