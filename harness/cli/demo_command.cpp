@@ -1,0 +1,149 @@
+// `editgate demo`: the main job on the embedded default. Loads the committed
+// fixture model, applies the default edits with ROME (a few single-fact
+// rewrites) and MEMIT (one batch), fits the default LEACE eraser, runs every
+// suite on each, and writes the reports under --report-dir. Exit 0 when every
+// gate passes, 1 otherwise.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "editors/concept_dataset.h"
+#include "editors/erase_model.h"
+#include "harness/atomic_file.h"
+#include "harness/cli/commands.h"
+#include "harness/input_error.h"
+#include "harness/text_model.h"
+#include "suites/suite_runner.h"
+
+#ifndef EDITGATE_DEFAULT_FIXTURE_DIR
+#define EDITGATE_DEFAULT_FIXTURE_DIR "fixtures/default"
+#endif
+
+namespace editgate::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct DemoFlags {
+  std::string fixture;
+  std::string report_dir = "reports-out";
+  int64_t rome_cases = 5;
+  std::string memit_requests = "memit_10.json";
+  std::string concept_file = "erasure.gender.json";
+  std::string erase_hook = "blocks.2.hook_resid_post";
+  uint64_t seed = 0;
+};
+
+fs::path default_fixture() {
+  if (const char* env = std::getenv("EDITGATE_FIXTURE_DIR"); env != nullptr && *env != '\0') return env;
+  return EDITGATE_DEFAULT_FIXTURE_DIR;
+}
+
+json read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw InputError(p.string(), "", "a readable JSON file", "cannot open it");
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw InputError(p.string(), "", "valid JSON", "a parse error");
+  return j;
+}
+
+// The first n CounterFact cases of the fixture's edit requests, as their own file.
+fs::path write_first_cases(const fs::path& from, int64_t n, const fs::path& to) {
+  json all = read_json_file(from);
+  if (!all.is_array() || all.empty()) throw InputError(from.string(), "", "a non-empty list of cases", all.type_name());
+  json some = json::array();
+  for (int64_t i = 0; i < n && i < static_cast<int64_t>(all.size()); ++i) some.push_back(all[static_cast<size_t>(i)]);
+  write_file_atomic(to, some.dump(1) + "\n");
+  return to;
+}
+
+struct DemoStep {
+  std::string name;
+  int exit_code = 0;
+};
+
+int run_demo(const DemoFlags& f) {
+  const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
+  const fs::path requests = fixture / "requests";
+  if (!fs::exists(fixture / "config.json") || !fs::is_directory(requests)) {
+    throw InputError(fixture.string(), "", "the fixture checkpoint with its requests/ folder", "not there",
+                     "run `editgate fixture build --out " + fixture.string() + "` or pass --fixture DIR");
+  }
+  const fs::path out = f.report_dir;
+  fs::create_directories(out);
+  std::vector<DemoStep> steps;
+
+  std::cerr << "demo: ROME on " << f.rome_cases << " facts of " << (requests / "edits.counterfact.json") << "\n";
+  const auto rome_requests = write_first_cases(requests / "edits.counterfact.json", f.rome_cases, out / "rome.requests.json");
+  edit_checkpoint(fixture.string(), "rome", rome_requests.string(), (out / "rome" / "checkpoint").string(), f.seed);
+  suites::RunConfig rome;
+  rome.base_dir = fixture;
+  rome.edited_dir = out / "rome" / "checkpoint";
+  rome.requests = rome_requests;
+  rome.preservation = requests / "preservation.json";
+  rome.cot = requests / "cot.json";
+  rome.options.seed = f.seed;
+  std::cout << "\n== ROME (" << f.rome_cases << " edits) ==\n";
+  steps.push_back({"rome", run_gate_and_report(rome, (out / "rome").string(), false)});
+
+  std::cerr << "demo: MEMIT on " << (requests / f.memit_requests) << "\n";
+  edit_checkpoint(fixture.string(), "memit", (requests / f.memit_requests).string(), (out / "memit" / "checkpoint").string(),
+                  f.seed);
+  suites::RunConfig memit = rome;
+  memit.edited_dir = out / "memit" / "checkpoint";
+  memit.requests = requests / f.memit_requests;
+  std::cout << "\n== MEMIT (" << f.memit_requests << ") ==\n";
+  steps.push_back({"memit", run_gate_and_report(memit, (out / "memit").string(), false)});
+
+  std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (requests / f.concept_file) << "\n";
+  {
+    auto tm = harness::TextModel::load(fixture);
+    const auto point = harness::parse_hook_name(f.erase_hook, tm.model().config().n_layers, "--erase-hook");
+    const auto dataset = editors::ConceptDataset::load(requests / f.concept_file);
+    const auto result = editors::erase_model(tm, dataset, point, {});
+    editors::write_erase_model_outputs(out / "leace" / "eraser", result,
+                                       {{"model", fixture.string()}, {"model_sha256", tm.loaded().weights_sha256}});
+  }
+  suites::RunConfig leace;
+  leace.base_dir = fixture;
+  leace.edited_dir = fixture;
+  leace.eraser = out / "leace" / "eraser" / "eraser.safetensors";
+  leace.concept_dataset = requests / f.concept_file;
+  leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
+  std::cout << "\n== LEACE (" << f.concept_file << ", " << f.erase_hook << ") ==\n";
+  steps.push_back({"leace", run_gate_and_report(leace, (out / "leace").string(), false)});
+
+  std::cout << "\n";
+  bool all_pass = true;
+  for (const auto& s : steps) {
+    std::cout << "demo " << s.name << ": " << (s.exit_code == kExitOk ? "pass" : "FAIL") << "  -> "
+              << (out / s.name / "report.html").string() << "\n";
+    all_pass = all_pass && s.exit_code == kExitOk;
+  }
+  return all_pass ? kExitOk : kExitGateFailed;
+}
+
+}  // namespace
+
+void register_demo_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "demo",
+      "The main job on the embedded fixture: ROME and MEMIT edits and a LEACE erasure, every suite, every report");
+  auto f = std::make_shared<DemoFlags>();
+  cmd->add_option("--fixture", f->fixture,
+                  "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
+  cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
+  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases ROME rewrites, one after another")
+      ->check(CLI::Range(1, 200));
+  cmd->add_option("--memit-requests", f->memit_requests, "MEMIT batch file in the fixture's requests/");
+  cmd->add_option("--concept", f->concept_file, "concept dataset in the fixture's requests/ for LEACE");
+  cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
+  cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
+  cmd->callback([f, &exit_code] { exit_code = run_demo(*f); });
+}
+
+}  // namespace editgate::cli

@@ -1,0 +1,115 @@
+// The gate end to end on the committed fixture: an unedited copy passes the
+// preservation gates, a damaged copy (noise in one MLP's W_out) fails
+// FactPreservation, and the JUnit report names the facts it broke.
+
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "harness/checkpoint.h"
+#include "harness/input_error.h"
+#include "reports/junit_writer.h"
+#include "suites/case_set.h"
+#include "suites/suite_runner.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fixture_dir() { return fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "default"; }
+
+class GateOnFixture : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(fs::exists(fixture_dir() / "config.json")) << "no committed fixture at " << fixture_dir();
+    scratch_ = fs::temp_directory_path() / ("editgate_gate_test_" + std::to_string(::getpid()));
+    fs::create_directories(scratch_);
+    // Ten cases are enough to exercise every edit suite.
+    std::ifstream in(fixture_dir() / "requests" / "edits.counterfact.json");
+    auto all = nlohmann::json::parse(in);
+    nlohmann::json some = nlohmann::json::array();
+    for (size_t i = 0; i < 10; ++i) some.push_back(all[i]);
+    std::ofstream(scratch_ / "requests.json") << some.dump();
+
+    auto loaded = editgate::harness::load_model(fixture_dir(), {"cpu", "auto", true});
+    at::manual_seed(7);
+    auto w = loaded.model->weight("blocks.1.mlp.W_out");
+    w.add_(at::randn(w.sizes()) * w.std() * 3.0);
+    editgate::harness::save_model(*loaded.model, scratch_ / "damaged", fixture_dir());
+  }
+  static void TearDownTestSuite() { fs::remove_all(scratch_); }
+
+  static editgate::suites::RunConfig config(const fs::path& edited) {
+    editgate::suites::RunConfig c;
+    c.base_dir = fixture_dir();
+    c.edited_dir = edited;
+    c.requests = scratch_ / "requests.json";
+    c.preservation = fixture_dir() / "requests" / "preservation.json";
+    c.device = "cpu";
+    c.suites = {"FactPreservation"};
+    c.show_progress = false;
+    return c;
+  }
+
+  static fs::path scratch_;
+};
+fs::path GateOnFixture::scratch_;
+
+const editgate::harness::SuiteResult& suite(const editgate::harness::RunReport& r, const std::string& name) {
+  for (const auto& s : r.suites) {
+    if (s.name == name) return s;
+  }
+  throw std::runtime_error("no suite " + name);
+}
+
+TEST_F(GateOnFixture, UneditedModelKeepsEveryFact) {
+  const auto report = editgate::suites::run_gate(config(fixture_dir()));
+  EXPECT_TRUE(report.passed);
+  for (const auto& m : suite(report, "FactPreservation").metrics) {
+    if (m.name == "unrelated_unchanged") EXPECT_DOUBLE_EQ(m.value, 1.0);
+  }
+}
+
+TEST_F(GateOnFixture, DamagedModelFailsFactPreservationNamingTheFacts) {
+  const auto report = editgate::suites::run_gate(config(scratch_ / "damaged"));
+  EXPECT_FALSE(report.passed);
+  bool named = false;
+  for (const auto& c : suite(report, "FactPreservation").cases) {
+    if (!c.passed && c.message.find("' became '") != std::string::npos) named = true;
+  }
+  EXPECT_TRUE(named) << "no failed case names a broken fact";
+  const auto xml = editgate::reports::junit_xml(report);
+  EXPECT_NE(xml.find("<failure"), std::string::npos);
+  EXPECT_NE(xml.find("became"), std::string::npos);
+}
+
+TEST(CaseSet, DetectsEveryFixtureFormat) {
+  const auto dir = fixture_dir() / "requests";
+  EXPECT_EQ(editgate::suites::load_requests(dir / "edits.counterfact.json").format, "counterfact");
+  const auto ripple = editgate::suites::load_requests(dir / "ripple.json");
+  EXPECT_EQ(ripple.format, "rippleedits");
+  EXPECT_FALSE(ripple.ripple.empty());
+  EXPECT_GE(editgate::suites::load_preservation(dir / "preservation.json").size(), 1000u);
+}
+
+TEST(CaseSet, RejectsUnknownRecordsNamingTheKeys) {
+  const fs::path p = fs::temp_directory_path() / "editgate_bad_requests.json";
+  std::ofstream(p) << R"([{"question": "x"}])";
+  try {
+    editgate::suites::load_requests(p);
+    FAIL();
+  } catch (const editgate::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("record 0"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("question"), std::string::npos);
+  }
+}
+
+TEST(CaseSet, SanitisesNames) {
+  EXPECT_EQ(editgate::suites::sanitize_case_name("case 12/a"), "case_12_a");
+  EXPECT_EQ(editgate::suites::sanitize_case_name("7"), "case_7");
+}
+
+}  // namespace
