@@ -1,0 +1,171 @@
+#include "editors/erase_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+
+#include "editors/eraser_hook.h"
+#include "editors/erasure_split.h"
+#include "editors/probe_recovery.h"
+#include "harness/atomic_file.h"
+#include "harness/scoring.h"
+#include "harness/text_model.h"
+
+namespace editgate::editors {
+namespace {
+
+struct EncodedSplit {
+  std::vector<std::vector<int64_t>> prompts;  // token ids, BOS included when the model adds it
+  std::vector<int64_t> positions;             // hook position per prompt
+  at::Tensor labels;                          // [n] int64
+};
+
+EncodedSplit encode(const harness::TextModel& tm, const std::vector<ConceptRecord>& records,
+                    const std::filesystem::path& path) {
+  EncodedSplit s;
+  std::vector<int64_t> labels;
+  for (const auto& r : records) {
+    s.prompts.push_back(tm.encode_prompt(r.prompt));
+    s.positions.push_back(record_position(tm, r, path));
+    labels.push_back(r.label);
+  }
+  s.labels = at::tensor(labels, at::kLong);
+  return s;
+}
+
+// Activations at `point` for one split, with the eraser installed first when given.
+LabeledData activations(harness::TextModel& tm, harness::HookPoint point, const EncodedSplit& s, int64_t k,
+                        const Eraser* eraser, bool all_positions, int64_t batch_size) {
+  std::vector<at::Tensor> chunks;
+  const int64_t n = static_cast<int64_t>(s.prompts.size());
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    const std::vector<std::vector<int64_t>> prompts(s.prompts.begin() + start, s.prompts.begin() + end);
+    const std::vector<int64_t> positions(s.positions.begin() + start, s.positions.begin() + end);
+    harness::HookHandle handle;
+    if (eraser != nullptr) {
+      handle = all_positions ? install_eraser(tm.model(), point, *eraser)
+                             : install_eraser(tm.model(), point, *eraser, positions);
+    }
+    chunks.push_back(collect_activations(tm.model(), point, prompts, positions, end - start));
+  }
+  return LabeledData{at::cat(chunks, 0), s.labels, k};
+}
+
+RecallReport recall(harness::TextModel& tm, harness::HookPoint point, const std::vector<const ConceptRecord*>& records,
+                    const std::vector<int64_t>& positions, const Eraser* eraser, bool all_positions,
+                    int64_t batch_size) {
+  RecallReport rep;
+  const int64_t n = static_cast<int64_t>(records.size());
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    std::vector<harness::ScoreItem> items;
+    for (int64_t i = start; i < end; ++i) {
+      items.push_back({tm.encode_prompt(records[i]->prompt), tm.encode_continuation(" " + records[i]->object)});
+    }
+    harness::HookHandle handle;
+    if (eraser != nullptr) {
+      const std::vector<int64_t> pos(positions.begin() + start, positions.begin() + end);
+      handle = all_positions ? install_eraser(tm.model(), point, *eraser) : install_eraser(tm.model(), point, *eraser, pos);
+    }
+    // One padded batch per chunk (right padding: positions are columns), so the hook's rows match.
+    const auto results = harness::score(tm.model(), items, end - start, harness::Padding::kRight);
+    for (int64_t i = start; i < end; ++i) {
+      const auto& res = results[static_cast<size_t>(i - start)];
+      const bool hit = res.argmax == items[static_cast<size_t>(i - start)].continuation;
+      auto& [h, c] = rep.by_relation[records[i]->relation];
+      h += hit, ++c;
+      rep.hits += hit, ++rep.n;
+    }
+  }
+  return rep;
+}
+
+}  // namespace
+
+EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, harness::HookPoint point,
+                             const EraseModelOptions& options) {
+  c10::NoGradGuard no_grad;
+  const int64_t k = ds.num_classes();
+  const EncodedSplit fit = encode(tm, ds.fit, ds.path);
+  const EncodedSplit train = encode(tm, ds.probe_train, ds.path);
+  const EncodedSplit test = encode(tm, ds.probe_test, ds.path);
+  const auto collect = [&](const EncodedSplit& s, const Eraser* e) {
+    return activations(tm, point, s, k, e, options.all_positions, options.batch_size);
+  };
+  // from_parts refuses rows shared between the parts: the probe never sees the eraser's data.
+  const ErasureSplit split = ErasureSplit::from_parts(collect(fit, nullptr), collect(train, nullptr),
+                                                      collect(test, nullptr));
+  LeaceFit fitted = fit_leace(split.fit(), options.leace);
+
+  EraseModelResult r;
+  r.hook = point.to_string();
+  r.positions = options.all_positions ? "all" : "record";
+  r.eraser = fitted.eraser;
+  r.fit = fitted.report;
+  const ProbeSplit before = split.probe();
+  const ProbeSplit after = ProbeSplit::from_parts(collect(train, &r.eraser), collect(test, &r.eraser));
+  r.linear_before = probe_logistic(before, options.probe);
+  r.linear_after = probe_logistic(after, options.probe);
+  if (options.quadratic_probe) {
+    r.quadratic_before = probe_quadratic(before);
+    r.quadratic_after = probe_quadratic(after);
+  }
+
+  std::vector<const ConceptRecord*> with_object;
+  std::vector<int64_t> positions;
+  for (const auto* part : {&ds.fit, &ds.probe_train, &ds.probe_test}) {
+    for (const auto& rec : *part) {
+      if (rec.object.empty()) continue;
+      with_object.push_back(&rec);
+      positions.push_back(record_position(tm, rec, ds.path));
+    }
+  }
+  r.recall_base = recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);
+  r.recall_erased = recall(tm, point, with_object, positions, &r.eraser, options.all_positions, options.batch_size);
+  return r;
+}
+
+nlohmann::json RecallReport::to_json() const {
+  nlohmann::json rel = nlohmann::json::object();
+  for (const auto& [name, hc] : by_relation) {
+    rel[name.empty() ? "(none)" : name] = {{"hits", hc.first}, {"n", hc.second}};
+  }
+  const Interval ci = wilson_interval(hits, n);
+  return nlohmann::json{{"n", n}, {"hits", hits}, {"rate", rate()}, {"ci95", {ci.low, ci.high}}, {"by_relation", rel}};
+}
+
+nlohmann::json EraseModelResult::to_json() const {
+  nlohmann::json j{{"hook", hook},
+                   {"positions", positions},
+                   {"fit", fit.to_json()},
+                   {"linear_before", linear_before.to_json()},
+                   {"linear_after", linear_after.to_json()},
+                   {"recall_base", recall_base.to_json()},
+                   {"recall_erased", recall_erased.to_json()},
+                   {"recall_drop", recall_base.rate() - recall_erased.rate()},
+                   {"guarantee", "LEACE guards against linear probes only; a non-linear probe may still "
+                                 "recover the concept"}};
+  if (quadratic_before) j["quadratic_before"] = quadratic_before->to_json();
+  if (quadratic_after) j["quadratic_after"] = quadratic_after->to_json();
+  return j;
+}
+
+void write_erase_model_outputs(const std::filesystem::path& out_dir, const EraseModelResult& result,
+                               const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> meta = metadata;
+  meta["format"] = "editgate.eraser";
+  meta["hook"] = result.hook;
+  meta["positions"] = result.positions;
+  meta["fit_report"] = result.fit.to_json().dump();
+  const std::string report = result.to_json().dump(2) + "\n";
+  write_directory_atomic(out_dir, [&](const std::filesystem::path& tmp) {
+    result.eraser.save(tmp / "eraser.safetensors", meta);
+    write_file_atomic(tmp / "report.json", report);
+  });
+}
+
+}  // namespace editgate::editors

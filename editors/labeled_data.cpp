@@ -1,0 +1,75 @@
+#include "editors/labeled_data.h"
+
+#include <ATen/ATen.h>
+
+#include "harness/input_error.h"
+
+namespace editgate::editors {
+namespace {
+
+std::string shape_string(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+}  // namespace
+
+LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const TensorSource& source,
+                             int64_t num_classes) {
+  const auto fail = [&](const std::string& name, const std::string& expected, const std::string& got,
+                        const std::string& hint = {}) {
+    return InputError(source.path, "tensor '" + name + "'", expected, got, hint);
+  };
+  if (!x.defined()) throw fail(source.x_name, "a tensor", "nothing");
+  if (!z.defined()) throw fail(source.z_name, "a tensor", "nothing");
+  if (x.dim() != 2) throw fail(source.x_name, "a 2-D tensor [n, d]", "shape " + shape_string(x));
+  if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble) {
+    throw fail(source.x_name, "dtype F32 or F64", std::string(c10::toString(x.scalar_type())));
+  }
+  if (z.dim() != 1) throw fail(source.z_name, "a 1-D tensor [n] of class labels", "shape " + shape_string(z));
+  if (z.scalar_type() != at::kLong) {
+    throw fail(source.z_name, "dtype I64 (integer class labels)", std::string(c10::toString(z.scalar_type())),
+               "store labels as int64, e.g. torch.tensor(labels, dtype=torch.int64)");
+  }
+  const int64_t n = x.size(0);
+  if (z.size(0) != n) {
+    throw fail(source.z_name, std::to_string(n) + " labels (one per row of " + source.x_name + ")",
+               std::to_string(z.size(0)));
+  }
+  if (n <= 1) throw fail(source.x_name, "at least 2 rows", std::to_string(n) + " rows");
+  if (x.size(1) == 0) throw fail(source.x_name, "at least 1 feature column", "shape " + shape_string(x));
+  const at::Tensor finite = at::isfinite(x).all(1);
+  if (!finite.all().item<bool>()) {
+    const int64_t row = (~finite).nonzero()[0][0].item<int64_t>();
+    throw fail(source.x_name, "finite values", "NaN or Inf in row " + std::to_string(row));
+  }
+  const int64_t min_label = z.min().item<int64_t>();
+  const int64_t max_label = z.max().item<int64_t>();
+  if (min_label < 0) throw fail(source.z_name, "labels >= 0", "label " + std::to_string(min_label));
+  const int64_t k = num_classes > 0 ? num_classes : max_label + 1;
+  if (max_label >= k) {
+    throw fail(source.z_name, "labels below " + std::to_string(k), "label " + std::to_string(max_label));
+  }
+  const int64_t distinct = (class_counts(z, k) > 0).sum().item<int64_t>();
+  if (distinct < 2) {
+    throw fail(source.z_name, "at least 2 distinct classes", "only class " + std::to_string(min_label),
+               "a concept with one class has nothing to erase or probe");
+  }
+  return LabeledData{x, z, k};
+}
+
+LabeledData select_rows(const LabeledData& data, const at::Tensor& index) {
+  const auto idx = index.to(data.x.device());
+  return LabeledData{data.x.index_select(0, idx), data.z.index_select(0, idx.to(data.z.device())), data.num_classes};
+}
+
+at::Tensor class_counts(const at::Tensor& z, int64_t num_classes) {
+  return at::bincount(z.to(at::kCPU), {}, num_classes).to(at::kLong);
+}
+
+at::Tensor one_hot(const at::Tensor& z, int64_t num_classes, at::ScalarType dtype) {
+  return at::one_hot(z, num_classes).to(dtype);
+}
+
+}  // namespace editgate::editors

@@ -1,0 +1,110 @@
+// `editgate erase | probe | erase-model` as a user runs them: exit 0 and the
+// output file on good input; exit 2 with one line "editgate: error: ..." for
+// bad shapes, non-finite values, one class, n <= 1, a bad hook. Runs the
+// editgate binary of this build tree; skips when it has not been built.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "harness/safetensors_writer.h"
+#include "tests/editors/random_text_model.h"
+#include "tests/editors/synthetic_concept.h"
+#include "tests/harness/tiny_checkpoint.h"
+
+namespace editgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ErasureCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(EDITGATE_CLI)) GTEST_SKIP() << "no " << EDITGATE_CLI << " (build the editgate target)";
+  }
+  CliRun run(const std::string& args) {
+    const std::string cmd = std::string("'") + EDITGATE_CLI + "' " + args + " >'" + (dir_ / "stdout").string() +
+                            "' 2>'" + (dir_ / "stderr").string() + "'";
+    const int status = std::system(cmd.c_str());
+    return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+  }
+  std::string write(const std::string& name, const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+    harness::write_safetensors(dir_ / name, tensors);
+    return "'" + (dir_ / name).string() + "'";
+  }
+  void expect_bad_input(const std::string& args, const std::string& needle) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("editgate: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
+  TempDir dir_;
+};
+
+TEST_F(ErasureCli, EraseAndProbeSucceedOnGoodInput) {
+  const auto data = make_concept({.n = 800, .d = 6, .k = 2, .linear = 2.0, .seed = 31});
+  const auto in = write("in.safetensors", {{"X", data.x.to(at::kFloat)}, {"Z", data.z}});
+  const std::string out = "'" + (dir_ / "out.safetensors").string() + "'";
+  CliRun r = run("erase --in " + in + " --out " + out + " --holdout 0.5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["fit"]["rank"], 1);
+  r = run("probe --in " + out + " --tensor X_erased --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["excluded_fit_rows"].get<double>(), 400, 2);  // per-class rounding
+  EXPECT_LE(j["logistic"]["accuracy_ci95"][0].get<double>(), j["logistic"]["chance_accuracy"].get<double>());
+  r = run("probe --in " + in);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("chance (majority)"), std::string::npos) << r.out;
+}
+
+TEST_F(ErasureCli, BadInputExitsTwoWithOneLine) {
+  const at::Tensor x = at::randn({10, 3}, at::kFloat);
+  const at::Tensor z = at::tensor(std::vector<int64_t>{0, 1, 0, 1, 0, 1, 0, 1, 0, 1});
+  const std::string out = " --out '" + (dir_ / "out.safetensors").string() + "'";
+  expect_bad_input("erase --in " + write("a", {{"X", x.flatten()}, {"Z", z}}) + out, "2-D tensor");
+  at::Tensor nan = x.clone();
+  nan[3][0] = NAN;
+  expect_bad_input("erase --in " + write("b", {{"X", nan}, {"Z", z}}) + out, "NaN or Inf in row 3");
+  expect_bad_input("erase --in " + write("c", {{"X", x}, {"Z", at::zeros({10}, at::kLong)}}) + out, "2 distinct");
+  expect_bad_input("erase --in " + write("d", {{"X", x.narrow(0, 0, 1)}, {"Z", z.narrow(0, 0, 1)}}) + out,
+                   "at least 2 rows");
+  expect_bad_input("probe --in " + write("e", {{"X", x}, {"Z", at::ones({10}, at::kLong)}}), "2 distinct");
+  expect_bad_input("probe --in " + write("f", {{"X", x}, {"Z", z.to(at::kFloat)}}), "dtype I64");
+  expect_bad_input("erase --in '" + (dir_ / "missing").string() + "'" + out, "readable .safetensors");
+  EXPECT_FALSE(fs::exists(dir_ / "out.safetensors"));
+}
+
+TEST_F(ErasureCli, EraseModelRunsOnARandomModelAndRejectsABadHook) {
+  write_random_text_model(dir_ / "m", "gpt2", 5);
+  std::ofstream(dir_ / "ds.json") << make_concept_dataset(2, 2).dump();
+  const std::string common = "erase-model --model '" + (dir_ / "m").string() + "' --dataset '" +
+                             (dir_ / "ds.json").string() + "' --out '" + (dir_ / "out").string() + "' --device cpu";
+  const CliRun r = run(common + " --hook blocks.0.hook_resid_post");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("fact recall"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));
+  expect_bad_input(common + " --hook blocks.9.hook_resid_post", "layer below 2");
+  expect_bad_input(common + " --hook blocks.0.hook_nothing", "hook");
+}
+
+}  // namespace
+}  // namespace editgate::testing

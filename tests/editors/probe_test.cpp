@@ -1,0 +1,105 @@
+// Probes and their held-out metrics: the Wilson interval, chance as the
+// majority rate of the test split, balanced accuracy, log-loss against the
+// prior, determinism of the logistic probe, and what the linear and quadratic
+// probes can and cannot read.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "editors/logistic_probe.h"
+#include "editors/probe_metrics.h"
+#include "editors/probe_recovery.h"
+#include "editors/quadratic_probe.h"
+#include "tests/editors/synthetic_concept.h"
+
+namespace editgate::testing {
+namespace {
+
+TEST(ProbeMetrics, WilsonIntervalMatchesKnownValues) {
+  const auto a = editors::wilson_interval(50, 100);
+  EXPECT_NEAR(a.low, 0.4038, 1e-4);
+  EXPECT_NEAR(a.high, 0.5962, 1e-4);
+  const auto b = editors::wilson_interval(0, 10);
+  EXPECT_DOUBLE_EQ(b.low, 0.0);
+  EXPECT_NEAR(b.high, 0.2775, 1e-4);
+  const auto c = editors::wilson_interval(6000 / 2, 6000);  // ±1.26 pp at n = 6000
+  EXPECT_NEAR(c.high - 0.5, 0.01265, 1e-4);
+}
+
+TEST(ProbeMetrics, ChanceIsTheMajorityRateOfTheTestSplit) {
+  // 10 test rows: 7 of class 0, 3 of class 1; the predictor says class 0 always.
+  const at::Tensor z = at::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1});
+  const at::Tensor lp = at::log(at::tensor(std::vector<double>{0.6, 0.4}, at::kDouble)).repeat({10, 1});
+  const at::Tensor train_counts = at::tensor(std::vector<int64_t>{60, 40});
+  const auto r = editors::score_predictions(lp, z, train_counts);
+  EXPECT_DOUBLE_EQ(r.accuracy, 0.7);
+  EXPECT_DOUBLE_EQ(r.chance_accuracy, 0.7);
+  EXPECT_DOUBLE_EQ(r.balanced_accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(r.chance_balanced_accuracy, 0.5);
+  EXPECT_NEAR(r.log_loss, -(0.7 * std::log(0.6) + 0.3 * std::log(0.4)), 1e-12);
+  EXPECT_NEAR(r.prior_log_loss, r.log_loss, 1e-12);  // the predictor is the prior
+  EXPECT_EQ(r.n_test, 10);
+  EXPECT_EQ(r.n_train, 100);
+  EXPECT_FALSE(r.beats_chance());
+  EXPECT_EQ(r.test_class_counts, (std::vector<int64_t>{7, 3}));
+}
+
+TEST(ProbeMetrics, LogLossClipsImpossibleClasses) {
+  const at::Tensor z = at::tensor(std::vector<int64_t>{1});
+  const at::Tensor lp = at::tensor(std::vector<double>{0.0, -INFINITY}, at::kDouble).view({1, 2});
+  const auto r = editors::score_predictions(lp, z, at::tensor(std::vector<int64_t>{5, 0}));
+  EXPECT_NEAR(r.log_loss, -std::log(1e-15), 1e-9);
+  EXPECT_NEAR(r.prior_log_loss, -std::log(1e-15), 1e-9);
+}
+
+TEST(LogisticProbe, IsDeterministic) {
+  const auto data = make_concept({.n = 1500, .d = 12, .k = 3, .linear = 0.5, .seed = 4});
+  const auto a = editors::LogisticProbe::fit(data);
+  const auto b = editors::LogisticProbe::fit(data);
+  EXPECT_TRUE(at::equal(a.input_space_weight(), b.input_space_weight()));
+  EXPECT_TRUE(at::equal(a.log_proba(data.x), b.log_proba(data.x)));
+  EXPECT_TRUE(a.optimisation().converged);
+}
+
+TEST(LogisticProbe, ReadsALinearConceptAndStopsAtTheOptimum) {
+  const auto data = make_concept({.n = 3000, .d = 10, .k = 5, .linear = 3.0, .seed = 6});
+  const auto split = editors::ProbeSplit::stratified(data, 0.3, 1);
+  const auto r = editors::probe_logistic(split);
+  EXPECT_GT(r.accuracy, 0.9);
+  EXPECT_TRUE(r.beats_chance());
+  EXPECT_LT(r.log_loss, r.prior_log_loss);
+  EXPECT_TRUE(r.converged);
+  // The gradient of the (scaled) objective is ~0 at the returned weights.
+  const auto probe = editors::LogisticProbe::fit(split.train());
+  EXPECT_LT(probe.optimisation().grad_max, 1e-6);
+}
+
+TEST(LogisticProbe, RandomLabelsStayWithinChance) {
+  auto data = make_concept({.n = 4000, .d = 8, .k = 2, .linear = 0.0, .class_probs = {0.7, 0.3}, .seed = 8});
+  const auto r = editors::probe_logistic(editors::ProbeSplit::stratified(data, 0.3, 2));
+  EXPECT_LE(r.accuracy_interval.low, r.chance_accuracy);
+  EXPECT_NEAR(r.chance_accuracy, 0.7, 0.03);
+  EXPECT_NEAR(r.log_loss, r.prior_log_loss, 0.02);
+}
+
+TEST(LogisticProbe, ClassesAbsentFromTrainingGetZeroProbability) {
+  auto data = make_concept({.n = 600, .d = 5, .k = 3, .linear = 2.0, .seed = 10});
+  data.num_classes = 4;
+  const auto probe = editors::LogisticProbe::fit(data);
+  const at::Tensor lp = probe.log_proba(data.x);
+  EXPECT_EQ(lp.size(1), 4);
+  EXPECT_TRUE(at::isinf(lp.select(1, 3)).all().item<bool>());
+  EXPECT_NEAR(lp.narrow(1, 0, 3).exp().sum(1).mean().item<double>(), 1.0, 1e-12);
+}
+
+TEST(QuadraticProbe, ReadsAVarianceCodedConceptTheLinearProbeCannot) {
+  const auto data = make_concept({.n = 6000, .d = 8, .k = 2, .linear = 0.0, .nonlinear = 3.0, .seed = 12});
+  const auto split = editors::ProbeSplit::stratified(data, 0.3, 3);
+  const auto linear = editors::probe_logistic(split);
+  const auto quadratic = editors::probe_quadratic(split);
+  EXPECT_LE(linear.accuracy_interval.low, linear.chance_accuracy + 0.01);
+  EXPECT_TRUE(quadratic.beats_chance()) << quadratic.accuracy << " vs " << quadratic.chance_accuracy;
+  EXPECT_GT(quadratic.accuracy, 0.6);
+}
+
+}  // namespace
+}  // namespace editgate::testing
