@@ -6,6 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
+namespace editgate::suites {
+struct RunConfig;
+}
+
 namespace editgate::cli {
 
 // Exit codes everywhere (DESIGN.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
@@ -15,6 +21,12 @@ inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInternal = 3;
 
 void register_model_commands(CLI::App& app, int& exit_code);    // inspect, tokenize, score, generate
+void register_fixture_commands(CLI::App& app, int& exit_code);  // fixture build
 void register_erasure_commands(CLI::App& app, int& exit_code);  // erase, probe, erase-model
+void register_edit_commands(CLI::App& app, int& exit_code);     // edit, audit, trace
+void register_gate_commands(CLI::App& app, int& exit_code);     // gate, validate
+
+// Runs one gate, writes its reports, prints the table; returns the exit code (0 pass, 1 fail).
+int run_gate_and_report(const suites::RunConfig& config, const std::string& report_dir, bool json);
 
 }  // namespace editgate::cli

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   register_model_commands(app, exit_code);
   register_erasure_commands(app, exit_code);
+  register_edit_commands(app, exit_code);
+  register_fixture_commands(app, exit_code);
+  register_gate_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
