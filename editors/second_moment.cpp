@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "harness/input_error.h"
 #include "harness/progress.h"
@@ -80,7 +81,8 @@ int64_t collect(harness::TextModel& tm, const TextCorpus& corpus, const SecondMo
                                           if (l == last_layer) throw StopForward{};
                                         }));
   }
-  harness::ProgressBar bar("mom2 statistics", o.max_tokens, "tokens");
+  std::optional<harness::ProgressBar> bar;
+  if (o.show_progress) bar.emplace("mom2 statistics", o.max_tokens, "tokens");
   int64_t seen = 0;
   std::vector<std::vector<int64_t>> batch;
   const auto run_batch = [&]() {
@@ -102,7 +104,7 @@ int64_t collect(harness::TextModel& tm, const TextCorpus& corpus, const SecondMo
     }
     seen += n;
     batch.clear();
-    if (bar.enabled()) bar.update(seen, fmt::format("{} layers", layers.size()));
+    if (bar && bar->enabled()) bar->update(seen, fmt::format("{} layers", layers.size()));
   };
   corpus.for_each([&](std::string_view doc) {
     auto ids = tm.encode_prompt(doc);
@@ -112,7 +114,7 @@ int64_t collect(harness::TextModel& tm, const TextCorpus& corpus, const SecondMo
     return o.max_tokens <= 0 || seen < o.max_tokens;
   });
   if (o.max_tokens <= 0 || seen < o.max_tokens) run_batch();
-  bar.finish(fmt::format("{} tokens", seen));
+  if (bar) bar->finish(fmt::format("{} tokens", seen));
   return seen;
 }
 

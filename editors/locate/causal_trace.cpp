@@ -37,7 +37,7 @@ int64_t TraceResult::best_mlp_layer_at_subject() const {
 
 TraceResult causal_trace(harness::TextModel& tm, const std::string& prompt, const std::string& subject,
                          const std::optional<std::string>& answer, const TraceOptions& o) {
-  TORCH_CHECK(o.samples >= 1 && o.window >= 1, "causal_trace: samples and window must be >= 1");
+  TORCH_CHECK(o.samples >= 1 && o.window >= 0, "causal_trace: samples must be >= 1 and window >= 0");
   c10::NoGradGuard no_grad;
   auto& model = tm.model();
   const auto& cfg = model.config();
@@ -118,8 +118,9 @@ TraceResult causal_trace(harness::TextModel& tm, const std::string& prompt, cons
     return out;
   };
   r.resid = trace_stream(harness::HookSite::kResidPost, 1);
-  r.mlp = trace_stream(harness::HookSite::kMlpOut, o.window);
-  r.attn = trace_stream(harness::HookSite::kAttnOut, o.window);
+  r.window = o.window > 0 ? o.window : std::min<int64_t>(10, std::max<int64_t>(1, cfg.n_layers / 4));
+  r.mlp = trace_stream(harness::HookSite::kMlpOut, r.window);
+  r.attn = trace_stream(harness::HookSite::kAttnOut, r.window);
   return r;
 }
 
@@ -129,6 +130,7 @@ nlohmann::ordered_json to_json(const TraceResult& r) {
           {"answer", r.answer},
           {"answer_id", r.answer_id},
           {"noise_std", r.noise_std},
+          {"window", r.window},
           {"clean_prob", r.clean_prob},
           {"corrupted_prob", r.corrupted_prob},
           {"best_mlp_layer_at_subject", r.best_mlp_layer_at_subject()},

@@ -28,7 +28,8 @@ struct TraceOptions {
   int64_t samples = 10;       // corrupted runs averaged
   double noise_scale = 3.0;   // × std of the token-embedding matrix
   uint64_t seed = 1;
-  int64_t window = 10;        // layers restored together for mlp and attn
+  int64_t window = 0;         // layers restored together for mlp and attn; 0: min(10, max(1, n_layers / 4))
+                              // (ROME's 10 on GPT-2 XL; 1 on the 4-layer fixture, where 10 would cover all)
 };
 
 struct TraceResult {
@@ -43,6 +44,7 @@ struct TraceResult {
   at::Tensor resid;                 // [n_tokens, n_layers] mean P(answer) after restoring
   at::Tensor mlp;                   // [n_tokens, n_layers]
   at::Tensor attn;                  // [n_tokens, n_layers]
+  int64_t window = 0;               // the window used
 
   /// The layer with the largest MLP effect at the subject's last token.
   int64_t best_mlp_layer_at_subject() const;

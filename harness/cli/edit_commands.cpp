@@ -216,7 +216,7 @@ int run_audit_command(const std::string& base, const std::string& edited, bool a
 struct TraceFlags {
   std::string model, prompt, subject, answer, svg;
   int64_t samples = 10;
-  int64_t window = 10;
+  int64_t window = 0;
   uint64_t seed = 1;
   double noise = 3.0;
   std::string device = "auto";
@@ -277,7 +277,7 @@ void run_trace_command(const TraceFlags& f) {
   std::cout << fmt::format("answer {:?}: clean P {:.4f}, corrupted P {:.4f} (noise std {:.4f}, {} samples)\n", r.answer,
                            r.clean_prob, r.corrupted_prob, r.noise_std, o.samples);
   for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
-    std::cout << stream << " (P(answer) after restoring one token" << (std::string(stream) == "resid" ? "" : ", window")
+    std::cout << stream << " (P(answer) after restoring one token" << (std::string(stream) == "resid" ? std::string() : ", window " + std::to_string(r.window))
               << "):\n" << fmt::format("  {:<18}", "token \\ layer");
     for (int64_t l = 0; l < scores->size(1); ++l) std::cout << fmt::format(" {:>6}", l);
     std::cout << "\n";
@@ -292,6 +292,17 @@ void run_trace_command(const TraceFlags& f) {
 }
 
 }  // namespace
+
+void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
+                     const std::string& out, uint64_t seed) {
+  EditFlags f;
+  f.model = model;
+  f.method = method;
+  f.requests = requests;
+  f.out = out;
+  f.seed = seed;
+  run_edit_command(f);
+}
 
 void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit or FT-L; write the edited checkpoint and edit_manifest.json");
@@ -348,7 +359,8 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   trace->add_option("--subject", t->subject, "the subject to corrupt")->required();
   trace->add_option("--answer", t->answer, "object whose probability is traced (default: the clean top-1)");
   trace->add_option("--samples", t->samples, "corrupted runs averaged")->check(CLI::PositiveNumber);
-  trace->add_option("--window", t->window, "layers restored together for mlp and attn")->check(CLI::PositiveNumber);
+  trace->add_option("--window", t->window, "layers restored together for mlp and attn (default: min(10, n_layers/4))")
+      ->check(CLI::NonNegativeNumber);
   trace->add_option("--noise", t->noise, "noise std in units of the embedding std")->check(CLI::PositiveNumber);
   trace->add_option("--seed", t->seed, "noise seed");
   trace->add_option("--svg", t->svg, "write the resid/mlp/attn heatmaps to this SVG file");

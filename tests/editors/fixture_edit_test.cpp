@@ -21,6 +21,7 @@
 #include "editors/embedded_hparams.h"
 #include "editors/memit.h"
 #include "editors/rome.h"
+#include "editors/locate/causal_trace.h"
 #include "editors/second_moment.h"
 #include "fixtures/training_text.h"
 #include "fixtures/world.h"
@@ -113,6 +114,35 @@ TEST_F(FixtureEdits, RomeSingleEdits) {
   EXPECT_GE(rates.paraphrase(), 0.90);
   EXPECT_GE(rates.neighborhood(), 0.95);
   EXPECT_GE(rates.preservation(), 0.995);
+}
+
+// The layer ROME edits on the fixture must be where tracing finds the fact:
+// the largest mean MLP indirect effect at the subject's last token.
+TEST_F(FixtureEdits, TracingAgreesWithRomeLayer) {
+  const auto h = editors::parse_rome_hparams(hparams("rome"), "rome/fixture");
+  const auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
+  const int64_t n = std::min<int64_t>(static_cast<int64_t>(requests.size()), env_int("EDITGATE_TRACE_FACTS", 40));
+  const int64_t n_layers = tm_->model().config().n_layers;
+  auto mlp = at::zeros({n_layers}, at::kDouble), resid = at::zeros({n_layers}, at::kDouble);
+  double clean = 0, corrupted = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& r = requests[static_cast<size_t>(i)];
+    const auto t = editors::causal_trace(*tm_, r.prompt, r.subject, r.target_true);
+    mlp += t.mlp[t.subject_end - 1] - t.corrupted_prob;
+    resid += t.resid[t.subject_end - 1] - t.corrupted_prob;
+    clean += t.clean_prob;
+    corrupted += t.corrupted_prob;
+  }
+  mlp /= static_cast<double>(n);
+  resid /= static_cast<double>(n);
+  std::cout << "causal tracing over " << n << " facts: clean P " << clean / n << ", corrupted P " << corrupted / n
+            << "\n  mean MLP indirect effect at the subject's last token by layer:";
+  for (int64_t l = 0; l < n_layers; ++l) std::cout << " " << mlp[l].item<double>();
+  std::cout << "\n  mean resid indirect effect at the subject's last token by layer:";
+  for (int64_t l = 0; l < n_layers; ++l) std::cout << " " << resid[l].item<double>();
+  std::cout << "\n";
+  ::testing::Test::RecordProperty("traced_mlp_layer", std::to_string(mlp.argmax().item<int64_t>()));
+  EXPECT_EQ(mlp.argmax().item<int64_t>(), h.layer);
 }
 
 void batch_edit(harness::TextModel& tm, const fs::path& dir, const std::string& method, editors::MemitSolver solver,
