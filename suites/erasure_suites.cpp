@@ -156,8 +156,13 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   pc.case_id = dataset.concept_name;
   pc.metrics = probe_suite.metrics;
   pc.passed = !after.beats_chance();
+  if (!before.beats_chance()) {
+    // Not a failure, but a pass that proves nothing: say so where people look.
+    pc.message = "note: '" + dataset.concept_name + "' was not linearly decodable before erasure either (accuracy " +
+                 std::to_string(before.accuracy) + ", chance " + std::to_string(before.chance_accuracy) + ")";
+  }
   if (!pc.passed) {
-    pc.message = "a linear probe still reads '" + dataset.concept_name + "' after erasure: accuracy " +
+    pc.message = (pc.message.empty() ? "" : pc.message + "; ") + "a linear probe still reads '" + dataset.concept_name + "' after erasure: accuracy " +
                  std::to_string(after.accuracy) + " > chance " + std::to_string(after.chance_accuracy);
   }
   probe_suite.cases.push_back(pc);

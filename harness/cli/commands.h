@@ -25,6 +25,11 @@ void register_fixture_commands(CLI::App& app, int& exit_code);  // fixture build
 void register_erasure_commands(CLI::App& app, int& exit_code);  // erase, probe, erase-model
 void register_edit_commands(CLI::App& app, int& exit_code);     // edit, audit, trace
 void register_gate_commands(CLI::App& app, int& exit_code);     // gate, validate
+void register_demo_command(CLI::App& app, int& exit_code);      // demo
+
+// `editgate edit` with default hyperparameters, corpus and stats cache (the demo's edits).
+void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
+                     const std::string& out, uint64_t seed);
 
 // Runs one gate, writes its reports, prints the table; returns the exit code (0 pass, 1 fail).
 int run_gate_and_report(const suites::RunConfig& config, const std::string& report_dir, bool json);

@@ -34,7 +34,7 @@ struct DemoFlags {
   int64_t rome_cases = 5;
   std::string memit_requests = "memit_10.json";
   std::string concept_file = "erasure.gender.json";
-  std::string erase_hook = "blocks.2.hook_resid_post";
+  std::string erase_hook = "blocks.1.hook_resid_post";
   uint64_t seed = 0;
 };
 

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   register_edit_commands(app, exit_code);
   register_fixture_commands(app, exit_code);
   register_gate_commands(app, exit_code);
+  register_demo_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
