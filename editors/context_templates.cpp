@@ -4,6 +4,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "harness/input_error.h"
 #include "harness/scoring.h"
 
@@ -13,7 +16,8 @@ namespace {
 // Samples `count` continuations of `start` ([len] ids) up to `length` tokens in
 // total, top-k, on a CPU generator so the draw is the same on every device.
 std::vector<std::vector<int64_t>> sample_rows(harness::TextModel& tm, const std::vector<int64_t>& start, int64_t count,
-                                              int64_t length, int64_t top_k, at::Generator& gen) {
+                                              int64_t length, int64_t top_k, std::optional<int64_t> stop,
+                                              at::Generator& gen) {
   auto& model = tm.model();
   const auto& tok = tm.tokenizer();
   std::vector<int64_t> banned;
@@ -35,7 +39,13 @@ std::vector<std::vector<int64_t>> sample_rows(harness::TextModel& tm, const std:
   std::vector<std::vector<int64_t>> out;
   for (int64_t r = 0; r < count; ++r) {
     const auto row = ids[r].contiguous();
-    out.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+    std::vector<int64_t> v(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+    if (stop) {
+      // Cut after the first stop word sampled past the start (the draw itself is unchanged).
+      const auto it = std::find(v.begin() + static_cast<std::ptrdiff_t>(start.size()), v.end(), *stop);
+      if (it != v.end()) v.erase(it + 1, v.end());
+    }
+    out.push_back(std::move(v));
   }
   return out;
 }
@@ -54,12 +64,18 @@ std::vector<std::string> sample_context_templates(harness::TextModel& tm, const 
   c10::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::vector<std::string> out = {"{}"};
+  std::optional<int64_t> stop;
+  if (!params.stop_word.empty()) {
+    const auto ids = tm.encode_continuation(params.stop_word);
+    TORCH_CHECK(ids.size() == 1, "context_stop_word '", params.stop_word, "' is not one token");
+    stop = ids.front();
+  }
   const auto bos = tm.tokenizer().bos_id() ? tm.tokenizer().bos_id() : tm.model().config().bos_token_id;
   for (const auto& [length, count] : params.length_count) {
     if (count == 0) continue;
     if (params.seed_words.empty()) {
       TORCH_CHECK(bos.has_value(), "context templates: the model has no BOS token; set context_seed_words");
-      for (const auto& row : sample_rows(tm, {*bos}, count, length, params.top_k, gen)) {
+      for (const auto& row : sample_rows(tm, {*bos}, count, length, params.top_k, stop, gen)) {
         const std::vector<int64_t> body(row.begin() + 1, row.end());
         out.push_back(clean(tm.decode(body)) + params.separator + "{}");
       }
@@ -73,7 +89,7 @@ std::vector<std::string> sample_context_templates(harness::TextModel& tm, const 
       const auto start = tm.encode_prompt(params.seed_words[static_cast<size_t>(w)]);
       const int64_t skip = tm.adds_bos() ? 1 : 0;
       for (const auto& row : sample_rows(tm, start, n, std::max<int64_t>(length + skip, start.size()),
-                                         params.top_k, gen)) {
+                                         params.top_k, stop, gen)) {
         const std::vector<int64_t> body(row.begin() + skip, row.end());
         out.push_back(clean(tm.decode(body)) + params.separator + "{}");
       }

@@ -73,6 +73,7 @@ class Fields {
     }
     c.seed_words = get<std::vector<std::string>>("context_seed_words", c.seed_words);
     c.separator = get<std::string>("context_separator", c.separator);
+    c.stop_word = get<std::string>("context_stop_word", c.stop_word);
     c.top_k = get<int64_t>("context_top_k", c.top_k);
     if (c.top_k < 1) throw InputError(path_, "context_top_k", "an integer >= 1", std::to_string(c.top_k));
     return c;
@@ -146,6 +147,7 @@ ordered_json context_json(const ContextTemplateParams& c) {
   return {{"context_template_length_params", c.length_count},
           {"context_seed_words", c.seed_words},
           {"context_separator", c.separator},
+          {"context_stop_word", c.stop_word},
           {"context_top_k", c.top_k}};
 }
 

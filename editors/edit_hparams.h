@@ -24,6 +24,8 @@ struct ContextTemplateParams {
   std::vector<std::array<int64_t, 2>> length_count = {{5, 10}, {10, 10}};
   std::vector<std::string> seed_words;  // prefixes start with these (MEMIT); empty: from BOS (ROME)
   std::string separator = ". ";         // between a prefix and the prompt
+  std::string stop_word;                // when set, a prefix ends after its first occurrence (complete
+                                        // sentences, as a packed training text has them); "" = none
   int64_t top_k = 5;                    // the sampler keeps the k most likely tokens
 };
 

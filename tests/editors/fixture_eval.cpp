@@ -30,9 +30,10 @@ double EditRates::median_seconds() const {
 std::string EditRates::summary(const std::string& label) const {
   return fmt::format(
       "{}: efficacy {:.3f} ({}/{}), paraphrase {:.3f} ({}/{}), neighbourhood {:.3f} ({}/{}), preservation {:.4f} "
-      "({}/{}), median {:.3f} s per edit",
+      "({}/{} unrelated facts; the edited subjects' other facts kept {}/{}), median {:.3f} s per edit",
       label, efficacy(), efficacy_hits, efficacy_n, paraphrase(), paraphrase_hits, paraphrase_n, neighborhood(),
-      neighborhood_hits, neighborhood_n, preservation(), preservation_hits, preservation_n, median_seconds());
+      neighborhood_hits, neighborhood_n, preservation(), preservation_hits, preservation_n, same_subject_hits,
+      same_subject_n, median_seconds());
 }
 
 std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>& prompts) {
@@ -45,21 +46,29 @@ std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>
   return {am.data_ptr<int64_t>(), am.data_ptr<int64_t>() + am.numel()};
 }
 
-std::vector<std::string> preservation_prompts(const std::filesystem::path& dir, int64_t n) {
+std::vector<PreservationFact> preservation_facts(const std::filesystem::path& dir, int64_t n) {
   std::ifstream in(dir / "requests" / "preservation.json");
   const auto j = nlohmann::json::parse(in);
-  std::vector<std::string> out;
+  std::vector<PreservationFact> out;
   for (const auto& f : j["facts"]) {
     if (static_cast<int64_t>(out.size()) >= n) break;
-    out.push_back(f["prompt"].get<std::string>());
+    out.push_back({f["prompt"].get<std::string>(), f.value("subject", "")});
   }
   return out;
 }
 
+namespace {
+std::vector<std::string> prompts_of(const std::vector<PreservationFact>& facts) {
+  std::vector<std::string> out;
+  for (const auto& f : facts) out.push_back(f.prompt);
+  return out;
+}
+}  // namespace
+
 EditScorer::EditScorer(harness::TextModel& base, const std::vector<editors::EditRequest>& requests,
-                       std::vector<std::string> preservation)
+                       std::vector<PreservationFact> preservation)
     : requests_(requests), preservation_(std::move(preservation)) {
-  preservation_base_ = top1(base, preservation_);
+  preservation_base_ = top1(base, prompts_of(preservation_));
   for (const auto& r : requests_) {
     paraphrase_base_.push_back(top1(base, r.paraphrase_prompts));
     neighborhood_base_.push_back(top1(base, r.neighborhood_prompts));
@@ -89,10 +98,15 @@ void EditScorer::score(harness::TextModel& edited, size_t begin, size_t end, Edi
       rates.neighborhood_hits += nb[k] == old_id_[i] ? 1 : 0;
     }
   }
-  const auto pres = top1(edited, preservation_);
+  const auto pres = top1(edited, prompts_of(preservation_));
   for (size_t k = 0; k < pres.size(); ++k) {
-    rates.preservation_n += 1;
-    rates.preservation_hits += pres[k] == preservation_base_[k] ? 1 : 0;
+    const int64_t kept = pres[k] == preservation_base_[k] ? 1 : 0;
+    bool edited_subject = false;
+    for (size_t i = begin; i < end && !edited_subject; ++i) edited_subject = preservation_[k].subject == requests_[i].subject;
+    // The edited subjects' other facts are relation specificity (RippleEdits),
+    // reported apart: the preservation gate is about unrelated facts.
+    (edited_subject ? rates.same_subject_n : rates.preservation_n) += 1;
+    (edited_subject ? rates.same_subject_hits : rates.preservation_hits) += kept;
   }
 }
 

@@ -6,7 +6,9 @@
 //                 only paraphrases the base model answered with the old object;
 //   neighbourhood other subjects' prompts the base answered with the old
 //                 object still answer it;
-//   preservation  top-1 unchanged vs base on the preservation facts.
+//   preservation  top-1 unchanged vs base on the preservation facts about
+//                 other subjects (DESIGN.md: "unrelated facts"); the edited
+//                 subjects' own other facts are counted apart (relation specificity).
 // Used by fixture_edit_test.cpp; the suites/ implement the release gates.
 
 #include <cstdint>
@@ -29,6 +31,7 @@ struct EditRates {
   int64_t paraphrase_hits = 0, paraphrase_n = 0;
   int64_t neighborhood_hits = 0, neighborhood_n = 0;
   int64_t preservation_hits = 0, preservation_n = 0;
+  int64_t same_subject_hits = 0, same_subject_n = 0;  // preservation facts about an edited subject
   std::vector<double> seconds;  // per edit (or per batch)
   static double rate(int64_t h, int64_t n) { return n ? static_cast<double>(h) / static_cast<double>(n) : 0.0; }
   double efficacy() const { return rate(efficacy_hits, efficacy_n); }
@@ -42,21 +45,25 @@ struct EditRates {
 /// Top-1 next token after each prompt (batched).
 std::vector<int64_t> top1(harness::TextModel& model, const std::vector<std::string>& prompts);
 
-/// The preservation prompts of <dir>/requests/preservation.json (at most n).
-std::vector<std::string> preservation_prompts(const std::filesystem::path& dir, int64_t n);
+/// The preservation facts of <dir>/requests/preservation.json (at most n): prompt and subject.
+struct PreservationFact {
+  std::string prompt;
+  std::string subject;
+};
+std::vector<PreservationFact> preservation_facts(const std::filesystem::path& dir, int64_t n);
 
 /// Scores `requests` on the current (edited) model against the base answers
 /// (`base_top1` for each request's prompts, `base_preservation` for `preservation`).
 class EditScorer {
  public:
   EditScorer(harness::TextModel& base, const std::vector<editors::EditRequest>& requests,
-             std::vector<std::string> preservation);
+             std::vector<PreservationFact> preservation);
   /// Adds the measurements of requests [begin, end) on the model's current weights.
   void score(harness::TextModel& edited, size_t begin, size_t end, EditRates& rates) const;
 
  private:
   const std::vector<editors::EditRequest>& requests_;
-  std::vector<std::string> preservation_;
+  std::vector<PreservationFact> preservation_;
   std::vector<int64_t> preservation_base_;             // [n_preservation]
   std::vector<std::vector<int64_t>> paraphrase_base_;  // per request
   std::vector<std::vector<int64_t>> neighborhood_base_;

@@ -84,6 +84,32 @@ TEST_P(RomeArch, SameSeedGivesSameEdit) {
   for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(at::equal(ua[i].delta_w, ub[i].delta_w)) << i;
 }
 
+TEST(ContextTemplates, StopWordEndsPrefixesAndSeedWordsStartThem) {
+  EditTestModel m;
+  ContextTemplateParams p;
+  p.length_count = {{12, 6}};
+  p.stop_word = "the";
+  p.separator = " ";
+  const auto t = sample_context_templates(m.model(), p, 5);
+  ASSERT_EQ(t.size(), 7u);
+  EXPECT_EQ(t[0], "{}");
+  for (size_t i = 1; i < t.size(); ++i) {
+    ASSERT_TRUE(t[i].ends_with(" {}")) << t[i];
+    const auto prefix = t[i].substr(0, t[i].size() - 3);
+    const auto words = std::count(prefix.begin(), prefix.end(), ' ') + 1;
+    // Either cut right after "the", or the full 11 sampled words without one.
+    const bool cut = prefix == "the" || prefix.ends_with(" the");
+    EXPECT_TRUE(cut || (words == 11 && prefix.find("the") == std::string::npos)) << prefix;
+  }
+  ContextTemplateParams seeded;
+  seeded.length_count = {{4, 4}};
+  seeded.seed_words = {"people", "we"};
+  const auto s = sample_context_templates(m.model(), seeded, 5);
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_TRUE(s[1].starts_with("people ") && s[2].starts_with("people ")) << s[1];
+  EXPECT_TRUE(s[3].starts_with("we ") && s[4].starts_with("we ")) << s[3];
+}
+
 INSTANTIATE_TEST_SUITE_P(Archs, RomeArch, ::testing::Values("gpt2", "llama"),
                          [](const auto& info) { return info.param == "gpt2" ? std::string("Gpt2") : std::string("Llama"); });
 
