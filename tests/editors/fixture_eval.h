@@ -33,6 +33,7 @@ struct EditRates {
   int64_t preservation_hits = 0, preservation_n = 0;
   int64_t same_subject_hits = 0, same_subject_n = 0;  // preservation facts about an edited subject
   std::vector<double> seconds;  // per edit (or per batch)
+  std::string time_unit = "edit";
   static double rate(int64_t h, int64_t n) { return n ? static_cast<double>(h) / static_cast<double>(n) : 0.0; }
   double efficacy() const { return rate(efficacy_hits, efficacy_n); }
   double paraphrase() const { return rate(paraphrase_hits, paraphrase_n); }
