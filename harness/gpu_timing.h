@@ -4,12 +4,16 @@
 // harness/cuda/ and is built only with EDITGATE_CUDA; without it the stub
 // throws "rebuild with EDITGATE_CUDA=ON", so callers can link either way.
 
+#include <cstdint>
 #include <memory>
 
 namespace editgate::harness {
 
 // True when this build has the CUDA target (says nothing about a GPU being present).
 bool gpu_timing_built();
+
+// Total memory of the current CUDA device in bytes; 0 without the CUDA target.
+std::int64_t gpu_total_memory_bytes();
 
 // Elapsed GPU time between start() and stop() on the current stream, via CUDA events.
 class GpuTimer {

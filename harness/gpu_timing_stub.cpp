@@ -8,6 +8,7 @@
 namespace editgate::harness {
 
 bool gpu_timing_built() { return false; }
+std::int64_t gpu_total_memory_bytes() { return 0; }
 
 struct GpuTimer::Events {};
 

@@ -21,6 +21,12 @@ void check(cudaError_t err, const char* what) {
 
 bool gpu_timing_built() { return true; }
 
+std::int64_t gpu_total_memory_bytes() {
+  size_t free_bytes = 0, total_bytes = 0;
+  check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  return static_cast<std::int64_t>(total_bytes);
+}
+
 struct GpuTimer::Events {
   cudaEvent_t start = nullptr;
   cudaEvent_t stop = nullptr;

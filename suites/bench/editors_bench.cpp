@@ -1,71 +1,44 @@
-// Editor costs: second-moment statistics throughput (tokens/s), ROME time per
-// edit split into k*, v* and the update, and MEMIT time against the number of
-// edits (10, 100, 1000: the batched z optimisation is where editgate must beat
-// the reference's serial loop). Random-weight GPT-2 models of the fixture's
-// shape and, on CUDA or with EDITGATE_BENCH_XL=1, of GPT-2 XL's (timing needs no
-// trained weights). Each benchmark checks its result once before timing.
+// Editor costs on random-weight GPT-2-architecture models (bench_models.h):
+// second-moment statistics (tokens/s, achieved FLOP/s and its roofline
+// fraction), ROME time per edit split into k*, v* and the update, MEMIT at
+// 10/100/1000 edits, and MEMIT's z optimisation batched against the
+// reference's serial loop (one request per optimisation) at the same edit
+// counts, both in the same run. The fixture shape always; GPT-2 XL and GPT-J
+// shapes where the device holds them (large_shape_fits). Each benchmark checks
+// its result once before timing; times are per iteration (CUDA events on CUDA).
 
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 #include <c10/core/GradMode.h>
-#include <torch/cuda.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <memory>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "editors/context_templates.h"
 #include "editors/memit.h"
 #include "editors/rome.h"
 #include "editors/second_moment.h"
-#include "fixtures/gpt2_init.h"
-#include "harness/checkpoint.h"
-#include "harness/wordlevel_tokenizer.h"
+#include "editors/value_optimizer.h"
+#include "suites/bench/bench_models.h"
+#include "suites/bench/bench_timer.h"
 #include "suites/bench/device_peak.h"
 
 namespace {
 
-namespace fs = std::filesystem;
 using editgate::fixtures::Gpt2Shape;
 using namespace editgate;
-
-const Gpt2Shape kFixtureShape{4, 128, 4, 64, 512, 0, 0};
-const Gpt2Shape kXlShape{48, 1600, 25, 1024, 50257, 0, 0};
-
-// A random-weight GPT-2 with a word-level tokenizer ("<bos>", "w1", ...), saved
-// once per shape under the temp dir and loaded on the bench device.
-harness::TextModel& bench_model(const Gpt2Shape& shape) {
-  static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
-  auto& slot = models[shape.d_model];
-  if (slot) return *slot;
-  const fs::path dir = fs::temp_directory_path() / ("editgate_bench_gpt2_" + std::to_string(shape.d_model));
-  if (!fs::exists(dir / "tokenizer.json")) {
-    c10::NoGradGuard ng;
-    const auto model = fixtures::init_gpt2(shape, 0, at::kCPU);
-    const fs::path empty = dir.string() + ".src";
-    fs::create_directories(empty);
-    harness::save_model(*model, dir, empty);
-    std::vector<std::string> words = {"<bos>"};
-    for (int64_t i = 1; i < shape.vocab_size - 1; ++i) words.push_back("w" + std::to_string(i));
-    std::ofstream(dir / "tokenizer.json") << harness::wordlevel_tokenizer_json(words, "<unk>", {"<bos>"});
-  }
-  harness::LoadOptions o;
-  o.device = bench::bench_device().str();
-  slot = std::make_unique<harness::TextModel>(harness::TextModel::load(dir, o));
-  return *slot;
-}
-
-std::string word(int64_t i, int64_t vocab) { return "w" + std::to_string(1 + i % (vocab - 3)); }
+using bench::bench_word;
 
 std::vector<editors::EditRequest> bench_requests(int64_t n, int64_t vocab) {
   std::vector<editors::EditRequest> out;
   for (int64_t i = 0; i < n; ++i) {
     editors::EditRequest r;
     r.case_id = std::to_string(i);
-    r.subject = word(7 * i + 11, vocab) + " " + word(13 * i + 5, vocab);
-    r.prompt = word(i, vocab) + " {} " + word(i + 3, vocab) + " " + word(i + 4, vocab);
-    r.target_new = word(3 * i + 1, vocab);
+    r.subject = bench_word(7 * i + 11, vocab) + " " + bench_word(13 * i + 5, vocab);
+    r.prompt = bench_word(i, vocab) + " {} " + bench_word(i + 3, vocab) + " " + bench_word(i + 4, vocab);
+    r.target_new = bench_word(3 * i + 1, vocab);
     out.push_back(r);
   }
   return out;
@@ -75,92 +48,121 @@ editors::TextCorpus bench_corpus(int64_t docs, int64_t words, int64_t vocab) {
   std::vector<std::string> d;
   for (int64_t i = 0; i < docs; ++i) {
     std::string s;
-    for (int64_t w = 0; w < words; ++w) s += (w ? " " : "") + word(i * 31 + w * 17, vocab);
+    for (int64_t w = 0; w < words; ++w) s += (w ? " " : "") + bench_word(i * 31 + w * 17, vocab);
     d.push_back(std::move(s));
   }
   return editors::TextCorpus::from_documents("bench", std::move(d));
 }
 
-void sync() {
-  if (bench::bench_device().is_cuda()) torch::cuda::synchronize();
+void set_roofline(benchmark::State& state, double flops_per_iteration, double seconds) {
+  state.counters["flops_per_second"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate);
+  const double peak = bench::measured_matmul_flops(bench::bench_device());
+  state.counters["roofline_fraction"] = flops_per_iteration * static_cast<double>(state.iterations()) / seconds / peak;
 }
 
-bool xl_enabled() {
-  const char* env = std::getenv("EDITGATE_BENCH_XL");
-  return bench::bench_device().is_cuda() || (env != nullptr && std::string(env) == "1");
-}
-
-// Args: (layers collected in one pass).
-void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_layer) {
-  auto& tm = bench_model(shape);
+// Args: (layers collected in one pass). FLOPs: the forward up to the last
+// collected layer plus Σ k kᵀ (2 d_mlp² per token and layer, in float64).
+void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_layer, int64_t docs) {
+  auto& tm = bench::bench_model(shape);
   const int64_t seq = std::min<int64_t>(shape.n_positions, 256);
-  const auto corpus = bench_corpus(64, seq - 1, shape.vocab_size);
+  const auto corpus = bench_corpus(docs, seq - 1, shape.vocab_size);
   editors::SecondMomentOptions o;
   for (int64_t l = 0; l < state.range(0); ++l) o.layers.push_back(first_layer + l);
   o.max_length = seq;
   o.show_progress = false;
-  int64_t tokens = 0;
+  const auto first = editors::compute_second_moments(tm, corpus, o);  // check once
+  if (!first.front().mom2.isfinite().all().item<bool>()) state.SkipWithError("non-finite statistic");
+  const int64_t tokens = first.front().n_tokens;
+  bench::IterationTimer timer;
+  double seconds = 0;
   for (auto _ : state) {
-    const auto s = editors::compute_second_moments(tm, corpus, o);
-    sync();
-    tokens = s.front().n_tokens;
-    if (!s.front().mom2.isfinite().all().item<bool>()) state.SkipWithError("non-finite statistic");
+    timer.start();
+    auto s = editors::compute_second_moments(tm, corpus, o);
+    const double t = timer.stop_seconds();
+    benchmark::DoNotOptimize(s);
+    state.SetIterationTime(t);
+    seconds += t;
   }
+  const double d = static_cast<double>(shape.d_model);
+  const int64_t last = first_layer + state.range(0);
+  Gpt2Shape through = shape;
+  through.n_layer = last;
+  through.vocab_size = 0;  // no unembedding: the pass stops after the last collected layer
+  const double flops = bench::forward_flops(through, seq) / static_cast<double>(seq) * static_cast<double>(tokens) +
+                       static_cast<double>(state.range(0)) * 2.0 * 16.0 * d * d * static_cast<double>(tokens);
   state.SetItemsProcessed(state.iterations() * tokens);
-  state.counters["tokens_per_second"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens_per_second"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsIterationInvariantRate);
+  set_roofline(state, flops, seconds);
 }
 
-// One ROME edit per iteration (C given: its cost is BM_Mom2Stats'), weights restored between iterations.
+// One ROME edit per iteration (C given: its cost is BM_Mom2Stats'), the weight restored between iterations.
 void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
-  auto& tm = bench_model(shape);
+  auto& tm = bench::bench_model(shape);
   editors::RomeHparams h;
   h.layer = layer;
   h.value.early_stop_loss = 0;  // always the full v_num_grad_steps: comparable timings
-  const auto c = editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size), {{layer}, 0, 8, 0, at::kFloat, {}, {}, false})[0].mom2;
+  const auto c = editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size),
+                                                 {{layer}, 0, 8, 0, at::kFloat, {}, {}, false})[0].mom2;
   const auto c_inv = editors::rome_inverse_mom2(c, 1e-4);
   const auto templates = editors::sample_context_templates(tm, h.context, 0);
   const auto reqs = bench_requests(64, shape.vocab_size);
   auto w = tm.model().weight("blocks." + std::to_string(layer) + ".mlp.W_out");
   const auto original = w.clone();
-  {  // check once: W'k = v* at the insert key
-    const auto up = editors::apply_rome(tm, {reqs[0]}, h, templates, c_inv)[0];
-    const auto err = (at::mv(up.delta_w, up.key_insert) - up.residual).norm() / up.residual.norm();
-    if (err.item<double>() > 1e-6) state.SkipWithError("W'k != v*");
+  const auto restore = [&] {
     c10::NoGradGuard ng;
     w.copy_(original);
+  };
+  {  // check once: W'k = v* at the insert key
+    const auto up = editors::apply_rome(tm, {reqs[0]}, h, templates, c_inv)[0];
+    const auto err = (at::mv(up.delta_w.to(up.key_insert.device(), at::kDouble), up.key_insert.to(at::kDouble)) -
+                      up.residual.to(at::kDouble)).norm() / up.residual.to(at::kDouble).norm();
+    if (err.item<double>() > 1e-4) state.SkipWithError("W'k != v*");
+    restore();
   }
+  bench::IterationTimer timer;
   double key = 0, value = 0, update = 0;
   size_t i = 0;
   for (auto _ : state) {
+    timer.start();
     const auto up = editors::apply_rome(tm, {reqs[i++ % reqs.size()]}, h, templates, c_inv)[0];
-    sync();
+    state.SetIterationTime(timer.stop_seconds());
     key += up.key_seconds;
     value += up.value_seconds;
     update += up.update_seconds;
-    state.PauseTiming();
-    c10::NoGradGuard ng;
-    w.copy_(original);
-    state.ResumeTiming();
+    restore();
   }
   const auto n = static_cast<double>(state.iterations());
+  state.SetItemsProcessed(state.iterations());
   state.counters["key_s"] = key / n;
   state.counters["value_s"] = value / n;
   state.counters["update_s"] = update / n;
 }
 
-// One MEMIT batch of range(0) edits per iteration.
-void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_t> layers) {
-  auto& tm = bench_model(shape);
+struct MemitSetup {
   editors::MemitHparams h;
-  h.layers = layers;
-  h.context.seed_words.clear();
-  h.value.early_stop_loss = 0;
   std::map<int64_t, at::Tensor> mom2;
+  std::vector<std::string> templates;
+};
+
+MemitSetup memit_setup(harness::TextModel& tm, const Gpt2Shape& shape, const std::vector<int64_t>& layers) {
+  MemitSetup s;
+  s.h.layers = layers;
+  s.h.context.seed_words.clear();
+  s.h.value.early_stop_loss = 0;
   editors::SecondMomentOptions so;
   so.layers = layers;
   so.show_progress = false;
-  for (auto& s : editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size), so)) mom2[s.layer] = s.mom2;
-  const auto templates = editors::sample_context_templates(tm, h.context, 0);
+  for (auto& m : editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size), so)) s.mom2[m.layer] = m.mom2;
+  s.templates = editors::sample_context_templates(tm, s.h.context, 0);
+  return s;
+}
+
+// One MEMIT batch of range(0) edits per iteration (z, keys, solves), weights restored after.
+void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_t> layers) {
+  auto& tm = bench::bench_model(shape);
+  const auto s = memit_setup(tm, shape, layers);
   const auto reqs = bench_requests(state.range(0), shape.vocab_size);
   std::map<int64_t, at::Tensor> originals;
   for (int64_t l : layers) originals[l] = tm.model().weight("blocks." + std::to_string(l) + ".mlp.W_out").clone();
@@ -168,17 +170,18 @@ void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<in
     c10::NoGradGuard ng;
     for (auto& [l, w] : originals) tm.model().weight("blocks." + std::to_string(l) + ".mlp.W_out").copy_(w);
   };
+  bench::IterationTimer timer;
   double z = 0, keys = 0, solves = 0;
   for (auto _ : state) {
-    const auto r = editors::apply_memit(tm, reqs, h, templates, mom2, editors::MemitSolver::kMemit);
-    sync();
+    timer.start();
+    const auto r = editors::apply_memit(tm, reqs, s.h, s.templates, s.mom2, editors::MemitSolver::kMemit);
+    state.SetIterationTime(timer.stop_seconds());
+    // Checked on every (single) iteration: the edit is the result, not a side effect.
     if (!std::isfinite(r.final_residual_norm)) state.SkipWithError("non-finite residual");
     z += r.value_seconds;
     keys += r.key_seconds;
     solves += r.solve_seconds;
-    state.PauseTiming();
     restore();
-    state.ResumeTiming();
   }
   const auto n = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations() * state.range(0));
@@ -187,23 +190,94 @@ void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<in
   state.counters["solves_s"] = solves / n;
 }
 
-void BM_Mom2StatsFixtureShape(benchmark::State& s) { mom2_stats(s, kFixtureShape, 0); }
-void BM_RomeEditFixtureShape(benchmark::State& s) { rome_edit(s, kFixtureShape, 0); }
-void BM_MemitEditsFixtureShape(benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); }
-BENCHMARK(BM_Mom2StatsFixtureShape)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_RomeEditFixtureShape)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_MemitEditsFixtureShape)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+// MEMIT's z optimisation for range(0) requests: batched (all requests share
+// each forward/backward pass) or serial (the reference's loop, one request per
+// optimisation). Serial runs range(1) requests when range(1) > 0 (a sample,
+// for shapes where the whole loop takes too long) and reports the time scaled
+// to range(0) requests as extrapolated_s; the timed value is the sample's.
+void memit_z(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_t> layers, bool serial) {
+  auto& tm = bench::bench_model(shape);
+  const auto s = memit_setup(tm, shape, layers);
+  const int64_t n = state.range(0);
+  const int64_t run = serial && state.range(1) > 0 ? std::min(n, state.range(1)) : n;
+  const auto reqs = bench_requests(run, shape.vocab_size);
+  const auto point = harness::HookPoint{layers.back(), harness::HookSite::kResidPost};
+  const auto optimise = [&](const std::vector<editors::EditRequest>& batch) {
+    if (!serial) return editors::optimize_values(tm, batch, s.templates, point, s.h.value);
+    std::vector<editors::ValueResult> out;
+    for (const auto& r : batch) out.push_back(editors::optimize_values(tm, {r}, s.templates, point, s.h.value)[0]);
+    return out;
+  };
+  {  // check once, on two requests (a full extra run would double the cost): finite δ, at least one step each
+    const auto first = optimise({reqs.begin(), reqs.begin() + std::min<int64_t>(2, run)});
+    if (first.size() != static_cast<size_t>(std::min<int64_t>(2, run))) state.SkipWithError("one δ per request expected");
+    for (const auto& v : first) {
+      if (!v.delta.isfinite().all().item<bool>() || v.steps < 1) {
+        state.SkipWithError("non-finite delta or no optimisation step");
+      }
+    }
+  }
+  bench::IterationTimer timer;
+  double seconds = 0;
+  for (auto _ : state) {
+    timer.start();
+    auto out = optimise(reqs);
+    const double t = timer.stop_seconds();
+    benchmark::DoNotOptimize(out);
+    state.SetIterationTime(t);
+    seconds += t;
+  }
+  state.SetItemsProcessed(state.iterations() * run);
+  state.counters["requests_timed"] = static_cast<double>(run);
+  state.counters["extrapolated_s"] = seconds / static_cast<double>(state.iterations()) * static_cast<double>(n) /
+                                     static_cast<double>(run);
+}
 
-// GPT-2 XL shapes (ROME layer 17, MEMIT layers 13-17), registered only where they finish in minutes.
-const bool kXlRegistered = [] {
-  if (!xl_enabled()) return false;
-  benchmark::RegisterBenchmark("BM_Mom2StatsGpt2XlShape", [](benchmark::State& s) { mom2_stats(s, kXlShape, 13); })
-      ->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-  benchmark::RegisterBenchmark("BM_RomeEditGpt2XlShape", [](benchmark::State& s) { rome_edit(s, kXlShape, 17); })
-      ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-  benchmark::RegisterBenchmark("BM_MemitEditsGpt2XlShape",
-                               [](benchmark::State& s) { memit_edits(s, kXlShape, {13, 14, 15, 16, 17}); })
-      ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+// Fixture shape: cheap enough for every CPU run. Large shapes: see large_shape_fits.
+const bool kRegistered = [] {
+  using bench::kFixtureShape;
+  benchmark::RegisterBenchmark("BM_Mom2Stats/fixture", [](benchmark::State& s) { mom2_stats(s, kFixtureShape, 0, 64); })
+      ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_RomeEdit/fixture", [](benchmark::State& s) { rome_edit(s, kFixtureShape, 0); })
+      ->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
+      ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
+  const int64_t fixture_sample = bench::bench_device().is_cuda() ? 100 : 0;
+  for (bool serial : {false, true}) {
+    benchmark::RegisterBenchmark(serial ? "BM_MemitZSerial/fixture" : "BM_MemitZBatched/fixture",
+                                 [serial](benchmark::State& s) { memit_z(s, kFixtureShape, {0, 1}, serial); })
+        ->Args({10, 0})->Args({100, 0})->Args({1000, serial ? fixture_sample : 0})
+        ->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  }
+  struct Large {
+    const char* name;
+    Gpt2Shape shape;
+    int64_t rome_layer;
+    std::vector<int64_t> memit_layers;
+  };
+  for (const Large& l : {Large{"gpt2-xl", bench::kGpt2XlShape, 17, {13, 14, 15, 16, 17}},
+                         Large{"gpt-j", bench::kGptJShape, 5, {3, 4, 5, 6, 7, 8}}}) {
+    if (!bench::large_shape_fits(l.shape)) continue;
+    const std::string n = l.name;
+    benchmark::RegisterBenchmark(("BM_Mom2Stats/" + n).c_str(),
+                                 [l](benchmark::State& s) { mom2_stats(s, l.shape, l.memit_layers.front(), 64); })
+        ->Arg(1)->Arg(static_cast<int64_t>(l.memit_layers.size()))->Unit(benchmark::kMillisecond)->UseManualTime()
+        ->Iterations(2);
+    benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
+        ->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+    // fp32 z optimisation for 1000 requests on these shapes is minutes of compute: 10 and 100 edits,
+    // serial timed on 20 requests and scaled (extrapolated_s).
+    benchmark::RegisterBenchmark(("BM_MemitEdits/" + n).c_str(),
+                                 [l](benchmark::State& s) { memit_edits(s, l.shape, l.memit_layers); })
+        ->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+    benchmark::RegisterBenchmark(("BM_MemitZBatched/" + n).c_str(),
+                                 [l](benchmark::State& s) { memit_z(s, l.shape, l.memit_layers, false); })
+        ->Args({10, 0})->Args({100, 0})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+    benchmark::RegisterBenchmark(("BM_MemitZSerial/" + n).c_str(),
+                                 [l](benchmark::State& s) { memit_z(s, l.shape, l.memit_layers, true); })
+        ->Args({10, 0})->Args({100, 20})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  }
   return true;
 }();
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# GPU check: on a machine with an NVIDIA GPU and a PyTorch install, builds
+# editgate against that PyTorch's libtorch (EDITGATE_PYTHON, default python3),
+# runs the device-aware tests with EDITGATE_DEVICE=cuda, runs the GPU
+# benchmarks (GPT-2 XL- and GPT-J-shaped random models: scoring, second-moment
+# statistics, ROME per edit, MEMIT and its z optimisation batched vs serial,
+# LEACE fit) and prints one short table. Logs, JUnit XML and benchmark JSON go
+# to EDITGATE_GPU_CHECK_OUT, else $OUT when set, else <build>/gpu_check. Each step gets what is left of
+# EDITGATE_GPU_CHECK_SECONDS (default 480), so the table is printed in time.
+#
+# EDITGATE_DEPS_DEBS=<dir of .deb files>: for machines without the Debian dev
+# packages (nlohmann-json, CLI11, gtest, benchmark, pugixml, pcre2,
+# sentencepiece, openssl, zlib, pkgconf): unpacked under /tmp/editgate-deps, never /.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+python="${EDITGATE_PYTHON:-python3}"
+build="${EDITGATE_BUILD_DIR:-$root/build-gpu-check}"
+out="${EDITGATE_GPU_CHECK_OUT:-${OUT:-$build/gpu_check}}"
+jobs="${EDITGATE_JOBS:-$(nproc)}"
+budget="${EDITGATE_GPU_CHECK_SECONDS:-480}"
+start=$SECONDS
+mkdir -p "$out" "$build"
+say() { echo "[gpu_check $((SECONDS - start))s] $*"; }
+left() { echo $((budget - (SECONDS - start))); }
+# run_for <max seconds> <log name> cmd...: bounded by the time left, logged to $out.
+run_for() {
+  local cap=$1 name=$2
+  shift 2
+  local t
+  t=$(left)
+  ((t > cap)) && t=$cap
+  if ((t < 10)); then
+    say "$name: skipped, out of time"
+    return 124
+  fi
+  say "$name (at most ${t}s)"
+  timeout --signal=INT --kill-after=10 "$t" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  tail -n 5 "$out/$name.log"
+  say "$name: exit $rc"
+  return $rc
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" ||
+  { echo "gpu_check: no NVIDIA GPU (nvidia-smi failed)" >&2; exit 2; }
+"$python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))" |
+  tee -a "$out/gpu.txt" || { echo "gpu_check: '$python' cannot import torch with CUDA" >&2; exit 2; }
+
+cmake_args=()
+if [[ -n "${EDITGATE_DEPS_DEBS:-}" ]]; then
+  deps=/tmp/editgate-deps
+  rm -rf "$deps"
+  for f in "$EDITGATE_DEPS_DEBS"/*.deb; do dpkg -x "$f" "$deps"; done
+  lib="$deps/usr/lib/x86_64-linux-gnu"
+  # The packages' .pc files say prefix=/usr.
+  find "$deps" -name '*.pc' -exec sed -i "s|^prefix=/usr\$|prefix=$deps/usr|" {} +
+  # pkgconf needs its own libpkgconf; nothing else should see the unpacked libraries at configure time.
+  printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$lib" "$deps/usr/bin/pkgconf" >"$deps/pkg-config"
+  chmod +x "$deps/pkg-config"
+  export PKG_CONFIG_PATH="$lib/pkgconfig:$deps/usr/share/pkgconfig"
+  export CMAKE_PREFIX_PATH="$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  # OpenSSL's configuration.h lives in the multiarch include directory.
+  export CXXFLAGS="${CXXFLAGS:-} -isystem $deps/usr/include/x86_64-linux-gnu"
+  cmake_args+=(-DPKG_CONFIG_EXECUTABLE="$deps/pkg-config" -DOPENSSL_ROOT_DIR="$deps/usr")
+  # Binaries find the libraries they link through their RUNPATH; only the
+  # indirect ones (sentencepiece's protobuf-lite) need a search path, and only
+  # they go on it, so the machine's own zlib/openssl stay in use.
+  mkdir -p "$deps/runlib"
+  ln -sf "$lib"/libprotobuf-lite.so.* "$deps/runlib/"
+  run_env=(env "LD_LIBRARY_PATH=$deps/runlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+else
+  run_env=(env)
+fi
+
+# CMake 4 refuses packages' old cmake_policy(VERSION) floors without this; older CMake ignores it.
+export CMAKE_POLICY_VERSION_MINIMUM=3.5
+cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n1)
+run_for 120 configure cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DEDITGATE_PYTHON="$(command -v "$python")" -DEDITGATE_BUILD_BENCHMARKS=ON -DEDITGATE_CUDA=ON \
+  -DTORCH_CUDA_ARCH_LIST="$cap" -DCMAKE_CUDA_ARCHITECTURES="${cap/./}" "${cmake_args[@]}" ||
+  { cat "$out/configure.log"; exit 1; }
+run_for 300 build_bench cmake --build "$build" -j "$jobs" --target editgate_bench ||
+  { grep -m 20 -B2 -A12 'error' "$out/build_bench.log"; exit 1; }
+
+export EDITGATE_DEVICE=cuda
+bench=("${run_env[@]}" "$build/suites/bench/editgate_bench" --benchmark_counters_tabular=true
+  --benchmark_out_format=json)
+status=0
+# GPT-2 XL shapes, LEACE and MEMIT z on the fixture first: the figures the README reports.
+run_for 200 bench_gpt2xl "${bench[@]}" --benchmark_out="$out/bench_gpt2xl.json" \
+  --benchmark_filter='/gpt2-xl|BM_LeaceFit|BM_MemitZ(Batched|Serial)/fixture' || status=1
+# Device-aware tests on CUDA (conformance needs the project venv; gpu-labelled cases included).
+if run_for 150 build_tests cmake --build "$build" -j "$jobs" --target harness_tests editors_tests; then
+  for t in harness_tests editors_tests; do
+    run_for 90 "$t" "${run_env[@]}" "$build/tests/$t" --gtest_filter='-Conformance*' \
+      --gtest_output="xml:$out/$t.xml" || status=1
+  done
+else
+  status=1
+fi
+run_for 240 bench_gptj "${bench[@]}" --benchmark_out="$out/bench_gptj.json" \
+  --benchmark_filter='BM_(ScoreBatch|Mom2Stats|RomeEdit)/gpt-j' || status=1
+
+# One short table from the JSON (the machine has Python: it has PyTorch).
+"$python" "$root/suites/bench/bench_table.py" "$out"/bench_*.json | tee "$out/table.txt"
+for t in harness_tests editors_tests; do
+  [[ -f "$out/$t.xml" ]] && "$python" - "$out/$t.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {r.get('tests')} tests, {r.get('failures')} failures, "
+      f"{r.get('errors')} errors, {r.get('disabled')} disabled, skipped {sum(1 for c in r.iter('skipped'))}")
+PY
+done
+say "done (status $status)"
+exit $status
