@@ -50,7 +50,14 @@ cmake_args=()
 if [[ -n "${EDITGATE_DEPS_DEBS:-}" ]]; then
   deps=/tmp/editgate-deps
   rm -rf "$deps"
-  for f in "$EDITGATE_DEPS_DEBS"/*.deb; do dpkg -x "$f" "$deps"; done
+  mkdir -p "$deps"
+  for f in "$EDITGATE_DEPS_DEBS"/*.deb; do
+    if command -v dpkg >/dev/null; then
+      dpkg -x "$f" "$deps"
+    else  # a .deb is an ar archive holding data.tar.*
+      ar p "$f" "$(ar t "$f" | grep '^data.tar')" | tar -xJ -C "$deps"
+    fi
+  done
   lib="$deps/usr/lib/x86_64-linux-gnu"
   # The packages' .pc files say prefix=/usr.
   find "$deps" -name '*.pc' -exec sed -i "s|^prefix=/usr\$|prefix=$deps/usr|" {} +
