@@ -39,3 +39,12 @@ file(GLOB _wheel_cuda_libs LIST_DIRECTORIES true "${_torch_site}/nvidia/*/lib")
 foreach(_dir IN LISTS _wheel_cuda_libs)
   add_link_options("LINKER:-rpath-link,${_dir}")
 endforeach()
+
+# Some wheels' libtorch.so (torch 2.11.0 on PyPI) export their own copy of
+# std::filesystem (remove_all, directory_iterator, ...), and the dynamic linker
+# binds each symbol to the first library in DT_NEEDED order that defines it:
+# with libtorch ahead of libstdc++, editgate's std::filesystem::remove_all(p, ec)
+# ran libtorch.so's copy, which jumped to address 0 (segfault in every test that
+# removes a directory, seen on an H200 with Ubuntu 24.04's GCC 13). Naming
+# libstdc++ first on every link line makes it the one that answers.
+add_link_options("SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")

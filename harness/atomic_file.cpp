@@ -43,23 +43,6 @@ fs::path parent_or_dot(const fs::path& p) {
   return p.parent_path().empty() ? fs::path(".") : p.parent_path();
 }
 
-// fsyncs every file and directory under `dir`, then `dir`. Recursion over
-// directory_iterator, not recursive_directory_iterator: PyTorch wheels export
-// some of libstdc++'s filesystem symbols (built against another libstdc++),
-// including some of recursive_directory_iterator's but not its constructor, so
-// one iterator can be made by one copy and read by the other: the suspected
-// cause of a segfault here with the torch 2.11 wheel and Ubuntu 24.04's GCC 13.
-void fsync_tree(const fs::path& dir) {
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_directory()) {
-      fsync_tree(entry.path());
-    } else {
-      fsync_path(entry.path(), false);
-    }
-  }
-  fsync_path(dir, true);
-}
-
 }  // namespace
 
 void write_file_atomic_with(const fs::path& path,
@@ -109,7 +92,10 @@ void write_directory_atomic(const fs::path& dir,
   if (ec) throw InputError(dir.string(), "", "a writable directory", ec.message());
   try {
     fill(tmp);
-    fsync_tree(tmp);
+    for (const auto& entry : fs::recursive_directory_iterator(tmp)) {
+      fsync_path(entry.path(), entry.is_directory());
+    }
+    fsync_path(tmp, true);
     // rename(2) cannot replace a non-empty directory: move the old one aside first,
     // so the target is never missing for longer than two renames.
     fs::path old;

