@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 
 #include "editors/subject_activations.h"
+#include "harness/gpu_timing.h"
 
 namespace editgate::editors {
 namespace {
@@ -55,6 +57,8 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
   const harness::HookPoint z_point{z_layer, harness::HookSite::kResidPost};
   MemitResult out;
 
+  std::optional<harness::NvtxRange> range;  // one NVTX range per phase, for Nsight
+  range.emplace("memit z");
   auto t0 = std::chrono::steady_clock::now();
   out.values = optimize_values(tm, requests, templates, z_point, h.value);
   out.value_seconds = seconds_since(t0);
@@ -69,10 +73,12 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     MemitLayerUpdate up;
     up.layer = layer;
     up.weight_name = fmt::format("blocks.{}.mlp.W_out", layer);
+    range.emplace(fmt::format("memit keys layer {}", layer).c_str());
     t0 = std::chrono::steady_clock::now();
     const auto k = mean_subject_keys(tm, requests, templates, layer).to(at::kDouble).t().contiguous();  // [d_mlp, n]
     const auto cur = bare_prompt_activations(tm, requests, z_point).to(at::kDouble);                   // [n, d_model]
     out.key_seconds += seconds_since(t0);
+    range.emplace(fmt::format("memit solve layer {}", layer).c_str());
     t0 = std::chrono::steady_clock::now();
     const auto res = (z - cur).t() / static_cast<double>(n_layers - j);  // [d_model, n]
     up.residual_norm = (z - cur).norm(2, {1}).mean().item<double>();
@@ -92,6 +98,7 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     out.solve_seconds += up.seconds;
     out.layers.push_back(std::move(up));
   }
+  range.reset();
   if (solver == MemitSolver::kAlphaEdit) {
     // As the reference does: the keys of this round, recomputed with every layer
     // updated, join K_p for later rounds.

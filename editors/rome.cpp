@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 
 #include "editors/subject_activations.h"
+#include "harness/gpu_timing.h"
 
 namespace editgate::editors {
 namespace {
@@ -23,6 +25,8 @@ RomeUpdate edit_one(harness::TextModel& tm, const EditRequest& r, const RomeHpar
   up.weight_name = fmt::format("blocks.{}.mlp.W_out", h.layer);
   const std::vector<EditRequest> one = {r};
 
+  std::optional<harness::NvtxRange> range;  // one NVTX range per phase, for Nsight
+  range.emplace("rome k*");
   auto t0 = std::chrono::steady_clock::now();
   const auto k_mean = mean_subject_keys(tm, one, templates, h.layer)[0].to(at::kDouble);  // [d_mlp]
   const auto k_prompt = bare_prompt_activations(tm, one, {h.layer, harness::HookSite::kMlpPost})[0].to(at::kDouble);
@@ -31,10 +35,12 @@ RomeUpdate edit_one(harness::TextModel& tm, const EditRequest& r, const RomeHpar
   u = u / u.norm();
   up.key_seconds = seconds_since(t0);
 
+  range.emplace("rome v*");
   t0 = std::chrono::steady_clock::now();
   up.value = optimize_values(tm, one, templates, {h.layer, harness::HookSite::kMlpOut}, h.value).front();
   up.value_seconds = seconds_since(t0);
 
+  range.emplace("rome update");
   t0 = std::chrono::steady_clock::now();
   c10::NoGradGuard no_grad;
   auto w = model.weight(up.weight_name);  // [d_model, d_mlp] view of the parameter

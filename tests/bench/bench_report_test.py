@@ -73,6 +73,14 @@ class BenchReport(unittest.TestCase):
         self.assertEqual(smaller["phase suites"], {"name": "phase suites", "unit": "s", "value": 12.25})
         self.assertNotIn("phase reports", smaller)
 
+    def test_labelled_reports_keep_their_metrics_apart(self):
+        path = os.path.join(DATA, "sample_report.json")
+        r = self.run_report("--report", f"rome={path}", "--report", f"memit={path}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, bigger = self.load()
+        self.assertEqual(bigger["rome gate efficacy.rewrite_success"]["value"], 0.93)
+        self.assertIn("memit gate efficacy.rewrite_success", bigger)
+
     def test_bad_input_names_file_and_field_and_writes_nothing(self):
         bad = os.path.join(tempfile.mkdtemp(), "bad.json")
         with open(bad, "w") as f:
