@@ -75,16 +75,10 @@ void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_l
   const auto first = editors::compute_second_moments(tm, corpus, o);  // check once
   if (!first.front().mom2.isfinite().all().item<bool>()) state.SkipWithError("non-finite statistic");
   const int64_t tokens = first.front().n_tokens;
-  bench::IterationTimer timer;
-  double seconds = 0;
-  for (auto _ : state) {
-    timer.start();
+  const double seconds = bench::timed_iterations(state, [&] {
     auto s = editors::compute_second_moments(tm, corpus, o);
-    const double t = timer.stop_seconds();
     benchmark::DoNotOptimize(s);
-    state.SetIterationTime(t);
-    seconds += t;
-  }
+  });
   const double d = static_cast<double>(shape.d_model);
   const int64_t last = first_layer + state.range(0);
   Gpt2Shape through = shape;
@@ -122,18 +116,17 @@ void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
     if (err.item<double>() > 1e-4) state.SkipWithError("W'k != v*");
     restore();
   }
-  bench::IterationTimer timer;
   double key = 0, value = 0, update = 0;
   size_t i = 0;
-  for (auto _ : state) {
-    timer.start();
-    const auto up = editors::apply_rome(tm, {reqs[i++ % reqs.size()]}, h, templates, c_inv)[0];
-    state.SetIterationTime(timer.stop_seconds());
-    key += up.key_seconds;
-    value += up.value_seconds;
-    update += up.update_seconds;
-    restore();
-  }
+  bench::timed_iterations(
+      state,
+      [&] {
+        const auto up = editors::apply_rome(tm, {reqs[i++ % reqs.size()]}, h, templates, c_inv)[0];
+        key += up.key_seconds;
+        value += up.value_seconds;
+        update += up.update_seconds;
+      },
+      restore);
   const auto n = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations());
   state.counters["key_s"] = key / n;
@@ -171,19 +164,18 @@ void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<in
     c10::NoGradGuard ng;
     for (auto& [l, w] : originals) tm.model().weight("blocks." + std::to_string(l) + ".mlp.W_out").copy_(w);
   };
-  bench::IterationTimer timer;
   double z = 0, keys = 0, solves = 0;
-  for (auto _ : state) {
-    timer.start();
-    const auto r = editors::apply_memit(tm, reqs, s.h, s.templates, s.mom2, editors::MemitSolver::kMemit);
-    state.SetIterationTime(timer.stop_seconds());
-    // Checked on every (single) iteration: the edit is the result, not a side effect.
-    if (!std::isfinite(r.final_residual_norm)) state.SkipWithError("non-finite residual");
-    z += r.value_seconds;
-    keys += r.key_seconds;
-    solves += r.solve_seconds;
-    restore();
-  }
+  bench::timed_iterations(
+      state,
+      [&] {
+        const auto r = editors::apply_memit(tm, reqs, s.h, s.templates, s.mom2, editors::MemitSolver::kMemit);
+        // Checked on every (single) iteration: the edit is the result, not a side effect.
+        if (!std::isfinite(r.final_residual_norm)) state.SkipWithError("non-finite residual");
+        z += r.value_seconds;
+        keys += r.key_seconds;
+        solves += r.solve_seconds;
+      },
+      restore);
   const auto n = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["z_s"] = z / n;
@@ -218,16 +210,10 @@ void memit_z(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_
       }
     }
   }
-  bench::IterationTimer timer;
-  double seconds = 0;
-  for (auto _ : state) {
-    timer.start();
+  const double seconds = bench::timed_iterations(state, [&] {
     auto out = optimise(reqs);
-    const double t = timer.stop_seconds();
     benchmark::DoNotOptimize(out);
-    state.SetIterationTime(t);
-    seconds += t;
-  }
+  });
   state.SetItemsProcessed(state.iterations() * run);
   state.counters["requests_timed"] = static_cast<double>(run);
   state.counters["extrapolated_s"] = seconds / static_cast<double>(state.iterations()) * static_cast<double>(n) /

@@ -1,6 +1,7 @@
-// LEACE fit cost against the number of samples n and the dimension d
-// (range(0) = n, range(1) = d), k = 4 classes: accumulating the statistics is
-// O(n d²), the whitening eigendecomposition and SVD O(d³).
+// LEACE fit and logistic-probe training against the number of samples n and
+// the dimension d (range(0) = n, range(1) = d), k = 4 classes with shifted
+// means. LEACE: accumulating the statistics is O(n d²), the whitening
+// eigendecomposition and SVD O(d³). Probe: L-BFGS, O(n d k) per iteration.
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -8,6 +9,7 @@
 
 #include "editors/labeled_data.h"
 #include "editors/leace.h"
+#include "editors/logistic_probe.h"
 #include "suites/bench/bench_timer.h"
 #include "suites/bench/device_peak.h"
 
@@ -16,28 +18,47 @@ namespace {
 namespace bench = editgate::bench;
 using namespace editgate;
 
-void leace_fit(benchmark::State& state) {
-  const int64_t n = state.range(0), d = state.range(1), k = 4;
-  const auto opts = at::TensorOptions().device(bench::bench_device());
+constexpr int64_t kClasses = 4;
+
+// n rows of d features, kClasses classes with shifted means (a concept to find and erase).
+editors::LabeledData bench_data(int64_t n, int64_t d) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
   editors::LabeledData data;
-  data.z = at::randint(k, {n}, gen, at::TensorOptions().dtype(at::kLong)).to(opts.device());
-  // Class-dependent means so there is a concept to erase.
-  data.x = (at::randn({n, d}, gen) + at::randn({k, d}, gen).index_select(0, data.z.cpu()) * 0.5).to(opts.device());
-  data.num_classes = k;
+  const auto z = at::randint(kClasses, {n}, gen, at::TensorOptions().dtype(at::kLong));
+  data.x = (at::randn({n, d}, gen) + at::randn({kClasses, d}, gen).index_select(0, z) * 0.5).to(bench::bench_device());
+  data.z = z.to(bench::bench_device());
+  data.num_classes = kClasses;
+  return data;
+}
+
+void leace_fit(benchmark::State& state) {
+  const int64_t n = state.range(0), d = state.range(1), k = kClasses;
+  const auto data = bench_data(n, d);
   {  // check once: a rank k-1 edit
     const auto fit = editors::fit_leace(data);
     if (fit.report.rank != k - 1) state.SkipWithError("LEACE rank != k - 1");
   }
-  bench::IterationTimer timer;
-  for (auto _ : state) {
-    timer.start();
+  bench::timed_iterations(state, [&] {
     auto fit = editors::fit_leace(data);
-    state.SetIterationTime(timer.stop_seconds());
     benchmark::DoNotOptimize(fit);
-  }
+  });
   state.SetItemsProcessed(state.iterations() * n);
   state.SetBytesProcessed(state.iterations() * n * d * 4);
+}
+
+void probe_train(benchmark::State& state) {
+  const int64_t n = state.range(0), d = state.range(1);
+  const auto data = bench_data(n, d);
+  {  // check once: the probe finds the concept (training accuracy well above chance)
+    const auto probe = editors::LogisticProbe::fit(data);
+    const double acc = probe.predict(data.x).eq(data.z).to(at::kDouble).mean().item<double>();
+    if (acc < 2.0 / kClasses) state.SkipWithError("probe accuracy near chance");
+  }
+  bench::timed_iterations(state, [&] {
+    auto probe = editors::LogisticProbe::fit(data);
+    benchmark::DoNotOptimize(probe);
+  });
+  state.SetItemsProcessed(state.iterations() * n);
 }
 
 const bool kRegistered = [] {
@@ -47,6 +68,8 @@ const bool kRegistered = [] {
     for (int64_t n : {1000, 10000}) b->Args({n, d});
   }
   if (bench::bench_device().is_cuda()) b->Args({100000, 1600})->Args({100000, 4096});
+  auto* p = benchmark::RegisterBenchmark("BM_ProbeTrain", probe_train);
+  p->ArgNames({"n", "d"})->Unit(benchmark::kMillisecond)->UseManualTime()->Args({1000, 128})->Args({10000, 512});
   return true;
 }();
 

@@ -37,16 +37,10 @@ void score_batch(benchmark::State& state, Gpt2Shape shape) {
       if (!std::isfinite(lp) || lp > 0) state.SkipWithError("non-finite or positive log-prob");
     }
   }
-  bench::IterationTimer timer;
-  double seconds = 0;
-  for (auto _ : state) {
-    timer.start();
+  const double seconds = bench::timed_iterations(state, [&] {
     auto out = editgate::harness::score(model, items, batch);
-    const double t = timer.stop_seconds();
     benchmark::DoNotOptimize(out);
-    state.SetIterationTime(t);
-    seconds += t;
-  }
+  });
   const double tokens = static_cast<double>(batch * seq);
   const double flops = bench::forward_flops(shape, seq) * static_cast<double>(batch);
   state.SetItemsProcessed(state.iterations() * batch * seq);
