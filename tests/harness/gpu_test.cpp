@@ -3,9 +3,13 @@
 // build has no CUDA target, so the label is safe to run anywhere.
 
 #include <ATen/ATen.h>
+#include <c10/core/DeviceGuard.h>
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "harness/checkpoint.h"
 #include "harness/gpu_timing.h"
@@ -19,10 +23,19 @@ namespace {
     if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device on this machine";  \
   } while (0)
 
+// The GPU ctest allotted this test (ctest --resource-spec-file sets
+// CTEST_RESOURCE_GROUP_0_GPUS=id:N,slots:1 for RESOURCE_GROUPS gpus:1), else 0.
+at::Device allotted_gpu() {
+  const char* spec = std::getenv("CTEST_RESOURCE_GROUP_0_GPUS");
+  if (spec == nullptr || std::string(spec).rfind("id:", 0) != 0) return {at::kCUDA, 0};
+  return {at::kCUDA, static_cast<c10::DeviceIndex>(std::stoi(std::string(spec).substr(3)))};
+}
+
 TEST(GpuTiming, CudaEventsTimeQueuedWork) {
   EDITGATE_REQUIRE_CUDA();
   if (!harness::gpu_timing_built()) GTEST_SKIP() << "built without the CUDA target (EDITGATE_CUDA=OFF)";
-  const auto a = at::randn({2048, 2048}, at::TensorOptions().device(at::kCUDA));
+  const c10::DeviceGuard on(allotted_gpu());  // events and work on the same device
+  const auto a = at::randn({2048, 2048}, at::TensorOptions().device(allotted_gpu()));
   (void)at::mm(a, a);  // warm-up: cuBLAS handle
   harness::GpuTimer timer;
   timer.start();
@@ -49,13 +62,13 @@ TEST_P(GpuRuntime, ForwardMatchesCpu) {
   write_tiny_checkpoint(dir.path() / "ckpt", GetParam().spec);
   harness::LoadOptions cpu, cuda;
   cpu.device = "cpu";
-  cuda.device = "cuda";
+  cuda.device = allotted_gpu().str();
   auto on_cpu = harness::load_model(dir.path() / "ckpt", cpu);
   auto on_cuda = harness::load_model(dir.path() / "ckpt", cuda);
   ASSERT_TRUE(on_cuda.model->device().is_cuda());
   const auto ids = at::tensor(random_prompts({12}, on_cpu.model->config().vocab_size, 3)[0]).unsqueeze(0);
   const auto a = on_cpu.model->forward(ids);
-  const auto b = on_cuda.model->forward(ids.to(at::kCUDA));
+  const auto b = on_cuda.model->forward(ids.to(allotted_gpu()));
   EXPECT_LT(max_abs_diff(a, b), 1e-3);
 }
 
