@@ -13,6 +13,11 @@
 # EDITGATE_DEPS_DEBS=<dir of .deb files>: for machines without the Debian dev
 # packages (nlohmann-json, CLI11, gtest, benchmark, pugixml, pcre2,
 # sentencepiece, openssl, zlib, pkgconf): unpacked under /tmp/editgate-deps, never /.
+# Fetch them on a Debian 12 machine with
+#   apt-get download nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest \
+#     libbenchmark-dev libbenchmark1debian libpugixml-dev libpugixml1v5 libpcre2-dev \
+#     libpcre2-8-0 libsentencepiece-dev libsentencepiece0 libprotobuf-lite32 libssl-dev \
+#     libssl3 zlib1g-dev zlib1g pkgconf pkgconf-bin libpkgconf3
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 python="${EDITGATE_PYTHON:-python3}"
