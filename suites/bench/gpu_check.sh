@@ -98,12 +98,12 @@ run_for 300 build cmake --build "$build" -j "$jobs" --target editgate_bench harn
 
 export EDITGATE_DEVICE=cuda
 status=0
-# run_tests <name> <binary>: every non-conformance case on CUDA (conformance
-# needs the project venv; gpu-labelled cases included). A crash does not end
+# run_tests <name> <binary> [exclude]: the unit and gpu cases on CUDA
+# (conformance needs the project venv; `exclude` drops more, as ctest's labels do). A crash does not end
 # the run: the binary restarts past the crashed case (at most 5 times), and
 # the first crashed case runs once more under cuda-gdb for a backtrace.
 run_tests() {
-  local name=$1 bin=$2 exclude="Conformance*" i rc crashed crashes=0
+  local name=$1 bin=$2 exclude="*Conformance*${3:+:$3}" i rc crashed crashes=0
   for i in 1 2 3 4 5 6; do
     run_for 90 "$name.$i" "${run_env[@]}" "$bin" --gtest_filter="-$exclude" --gtest_output="xml:$out/$name.$i.xml"
     rc=$?
@@ -126,7 +126,7 @@ run_tests() {
   return 1
 }
 run_tests harness_tests "$build/tests/harness_tests" || status=1
-run_tests editors_tests "$build/tests/editors_tests" || status=1
+run_tests editors_tests "$build/tests/editors_tests" "FixtureEdits.*" || status=1  # FixtureEdits: label targets
 
 bench=("${run_env[@]}" "$build/suites/bench/editgate_bench" --benchmark_counters_tabular=true
   --benchmark_out_format=json)
