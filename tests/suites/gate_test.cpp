@@ -73,6 +73,31 @@ TEST_F(GateOnFixture, UneditedModelKeepsEveryFact) {
   }
 }
 
+TEST_F(GateOnFixture, UnrelatedFactsLeaveOutTheEditedSubjects) {
+  // Facts about an edited subject belong to Relation_Specificity, not to the
+  // unrelated set: the metric's n must be the preservation facts minus those.
+  const auto cases = editgate::suites::load_requests(scratch_ / "requests.json");
+  const auto facts = editgate::suites::load_preservation(fixture_dir() / "requests" / "preservation.json");
+  int64_t about_edited = 0;
+  for (const auto& f : facts) {
+    for (const auto& e : cases.edits) {
+      if (f.subject == e.subject) {
+        ++about_edited;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(about_edited, 0) << "the first ten cases' subjects have no preservation facts; pick other cases";
+  const auto report = editgate::suites::run_gate(config(fixture_dir()));
+  bool found = false;
+  for (const auto& m : suite(report, "FactPreservation").metrics) {
+    if (m.name != "unrelated_unchanged") continue;
+    found = true;
+    EXPECT_EQ(m.n, static_cast<int64_t>(facts.size()) - about_edited);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(GateOnFixture, DamagedModelFailsFactPreservationNamingTheFacts) {
   const auto report = editgate::suites::run_gate(config(scratch_ / "damaged"));
   EXPECT_FALSE(report.passed);
