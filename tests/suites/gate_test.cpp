@@ -1,5 +1,5 @@
 // The gate end to end on the committed fixture: an unedited copy passes the
-// preservation gates, a damaged copy (noise in one MLP's W_out) fails
+// preservation gates, a damaged copy (noise in layer 0's MLP W_out) fails
 // FactPreservation, and the JUnit report names the facts it broke.
 
 #include <gtest/gtest.h>
@@ -36,7 +36,9 @@ class GateOnFixture : public ::testing::Test {
 
     auto loaded = editgate::harness::load_model(fixture_dir(), {"cpu", "auto", true});
     at::manual_seed(7);
-    auto w = loaded.model->weight("blocks.1.mlp.W_out");
+    // Layer 0's MLP is where the fixture looks its facts up (causal tracing and
+    // ROME agree); the same noise in blocks.1 moves no top-1 answer.
+    auto w = loaded.model->weight("blocks.0.mlp.W_out");
     w.add_(at::randn(w.sizes()) * w.std() * 3.0);
     editgate::harness::save_model(*loaded.model, scratch_ / "damaged", fixture_dir());
   }
