@@ -7,6 +7,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
 cd "${EDITGATE_BUILD_DIR:-$root/build}"
+# ctest runs one test per core; a libtorch thread pool per test on top of that
+# oversubscribes the cores, and OpenMP's spinning barriers then make tests many
+# times slower. One intra-op thread per test process unless the caller says otherwise.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exclude=(-LE "slow|targets")
 [[ "${EDITGATE_SLOW_TESTS:-0}" == 1 ]] && exclude=()
 exec ctest --output-on-failure --no-tests=error -j "${EDITGATE_JOBS:-$(nproc)}" "${exclude[@]}" "$@"

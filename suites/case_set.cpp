@@ -237,7 +237,7 @@ std::vector<PreservationFact> load_preservation(const fs::path& path) {
   std::vector<PreservationFact> out;
   for (size_t i = 0; i < doc["facts"].size(); ++i) {
     const Record r(doc["facts"][i], p, "facts[" + std::to_string(i) + "]");
-    PreservationFact f{r.str("prompt"), r.str("object"), r.str("relation", false)};
+    PreservationFact f{r.str("prompt"), r.str("object"), r.str("relation", false), r.str("subject", false)};
     if (f.object.empty()) throw InputError(p, r.where() + ".object", "a non-empty string", "\"\"");
     out.push_back(std::move(f));
   }

@@ -40,6 +40,7 @@ struct PreservationFact {
   std::string prompt;
   std::string object;
   std::string relation;
+  std::string subject;  // optional; when absent the prompt is searched for edited subjects
 };
 
 struct CotItem {

@@ -31,6 +31,18 @@ Metric mean_metric(std::string name, double sum, int64_t n, std::string family, 
 
 std::string case_name(const editors::EditRequest& r) { return sanitize_case_name("case_" + r.case_id); }
 
+// True when `fact` is about one of the edited subjects (by its subject field, or,
+// for files without one, by the subject's name appearing in the prompt).
+bool about_edited_subject(const PreservationFact& fact, const std::vector<editors::EditRequest>& edits) {
+  for (const auto& e : edits) {
+    if (e.subject.empty()) continue;
+    if (fact.subject.empty() ? fact.prompt.find(e.subject) != std::string::npos : fact.subject == e.subject) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Edit suites have nothing to measure in a run without edit requests (an erasure-only gate).
 bool skip_without_edits(const SuiteContext& ctx, SuiteResult& suite) {
   if (!ctx.cases.edits.empty()) return false;
@@ -197,15 +209,27 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
   // so a failure names the facts it broke.
   const auto& facts = ctx.cases.preservation;
   if (!facts.empty()) {
+    // A fact about an edited subject is not unrelated: whether the subject's other
+    // relations survive is RippleEffects' Relation_Specificity, so those facts are
+    // left out here and counted in the suite's notes.
     std::vector<std::string> fprompts;
-    for (const auto& f : facts) fprompts.push_back(f.prompt);
+    std::vector<const PreservationFact*> kept_facts;
+    int64_t about_edited = 0;
+    for (const auto& f : facts) {
+      if (about_edited_subject(f, edits)) {
+        ++about_edited;
+        continue;
+      }
+      fprompts.push_back(f.prompt);
+      kept_facts.push_back(&f);
+    }
     const auto before = top1_next(ctx.base, fprompts);
     const auto after = top1_next(ctx.edited, fprompts);
     std::map<std::string, CaseResult> by_relation;
     std::map<std::string, int> broken_listed;
     int64_t unchanged = 0;
-    for (size_t i = 0; i < facts.size(); ++i) {
-      const std::string rel = facts[i].relation.empty() ? "facts" : facts[i].relation;
+    for (size_t i = 0; i < kept_facts.size(); ++i) {
+      const std::string rel = kept_facts[i]->relation.empty() ? "facts" : kept_facts[i]->relation;
       auto& c = by_relation[rel];
       c.name = sanitize_case_name("unrelated_" + rel);
       c.case_id = rel;
@@ -223,8 +247,10 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
       if (broken_listed[rel] > 10) c.message += "; and " + std::to_string(broken_listed[rel] - 10) + " more";
       cases.push_back(std::move(c));
     }
-    suite.metrics.push_back(rate_metric("unrelated_unchanged", unchanged, static_cast<int64_t>(facts.size()), "",
-                                        "unrelated facts: top-1 next token unchanged vs base"));
+    suite.metrics.push_back(rate_metric("unrelated_unchanged", unchanged, static_cast<int64_t>(kept_facts.size()), "",
+                                        "unrelated facts: top-1 next token unchanged vs base (" +
+                                            std::to_string(about_edited) +
+                                            " facts about edited subjects left out)"));
   }
   suite.cases = std::move(cases);
   suite.seconds = seconds_since(t0);

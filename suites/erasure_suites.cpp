@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -175,14 +176,34 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
                            {"ci_high", after.accuracy_interval.high}, {"n", after.n_test}}}}};
   probe_suite.figures["probe:" + dataset.concept_name] = fig.dump();
 
-  std::vector<editors::ConceptRecord> all = dataset.probe_train;
-  all.insert(all.end(), dataset.probe_test.begin(), dataset.probe_test.end());
-  const auto enc_all = encode(tm, all, ctx.concept_path);
-  const auto [hits_base, n_base] = recall(tm, all, enc_all, nullptr);
-  const auto [hits_erased, n_erased] = recall(tm, all, enc_all, &eraser);
-  auto with = harness::rate_metric("fact_recall", hits_erased, n_erased, "", "concept prompts' facts, eraser installed");
+  // The cost of erasure is measured on facts that are not the concept itself: a
+  // prompt whose object is one of the concept's classes ("X is a" -> "woman")
+  // is what the eraser is meant to take away, so it is reported on its own
+  // (concept_recall, report-only) and kept out of the gated fact_recall.
+  std::vector<editors::ConceptRecord> others, concept_facts;
+  for (const auto* split : {&dataset.probe_train, &dataset.probe_test}) {
+    for (const auto& r : *split) {
+      const bool is_concept =
+          std::find(dataset.classes.begin(), dataset.classes.end(), r.object) != dataset.classes.end();
+      (is_concept ? concept_facts : others).push_back(r);
+    }
+  }
+  const auto enc_others = encode(tm, others, ctx.concept_path);
+  const auto [hits_base, n_base] = recall(tm, others, enc_others, nullptr);
+  const auto [hits_erased, n_erased] = recall(tm, others, enc_others, &eraser);
+  auto with = harness::rate_metric("fact_recall", hits_erased, n_erased, "",
+                                   "other facts of the concept prompts' subjects, eraser installed");
   auto without = harness::rate_metric("fact_recall_base", hits_base, n_base, "", "the same facts without the eraser");
   impact_suite.metrics = {with, without};
+  if (!concept_facts.empty()) {
+    const auto enc_concept = encode(tm, concept_facts, ctx.concept_path);
+    const auto [c_base, c_n] = recall(tm, concept_facts, enc_concept, nullptr);
+    const auto [c_erased, c_n_erased] = recall(tm, concept_facts, enc_concept, &eraser);
+    impact_suite.metrics.push_back(harness::rate_metric(
+        "concept_recall", c_erased, c_n_erased, "", "prompts answered by the concept itself, eraser installed"));
+    impact_suite.metrics.push_back(
+        harness::rate_metric("concept_recall_base", c_base, c_n, "", "the same prompts without the eraser"));
+  }
   harness::CaseResult ic;
   ic.name = pc.name;
   ic.case_id = dataset.concept_name;

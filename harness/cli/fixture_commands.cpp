@@ -13,12 +13,19 @@ namespace {
 struct FixtureBuildFlags {
   std::string out = "fixture-out";
   std::optional<uint64_t> seed;
+  std::string world_config;
   int64_t max_steps = 0;
   bool json = false;
 };
 
 void run_fixture_build(const FixtureBuildFlags& f) {
   auto recipe = fixtures::default_recipe(f.seed);
+  if (!f.world_config.empty()) {
+    // The seed flag still wins over the file's seed, as it does over the default's.
+    recipe.world = fixtures::load_world_config(f.world_config);
+    if (f.seed) recipe.world.seed_ = *f.seed;
+    recipe.trainer.seed = recipe.world.seed_;
+  }
   if (f.max_steps > 0) recipe.trainer.max_steps = f.max_steps;
   const auto result = fixtures::build_fixture(recipe, f.out, /*show_progress=*/true);
   const auto& j = result.fixture_json;
@@ -45,6 +52,9 @@ void register_fixture_commands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<FixtureBuildFlags>();
   build->add_option("--out", flags->out, "output checkpoint directory (replaced atomically)");
   build->add_option("--seed", flags->seed, "world and training seed (default: the committed fixture's)");
+  build->add_option("--world-config", flags->world_config,
+                    "world config JSON (default: fixtures/world_config.json, compiled in)")
+      ->check(CLI::ExistingFile);
   build->add_option("--max-steps", flags->max_steps, "cap on training steps (default: the recipe's)")
       ->check(CLI::PositiveNumber);
   build->add_flag("--json", flags->json, "print fixture.json on stdout");

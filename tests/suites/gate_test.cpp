@@ -1,5 +1,5 @@
 // The gate end to end on the committed fixture: an unedited copy passes the
-// preservation gates, a damaged copy (noise in one MLP's W_out) fails
+// preservation gates, a damaged copy (noise in layer 0's MLP W_out) fails
 // FactPreservation, and the JUnit report names the facts it broke.
 
 #include <gtest/gtest.h>
@@ -36,7 +36,9 @@ class GateOnFixture : public ::testing::Test {
 
     auto loaded = editgate::harness::load_model(fixture_dir(), {"cpu", "auto", true});
     at::manual_seed(7);
-    auto w = loaded.model->weight("blocks.1.mlp.W_out");
+    // Layer 0's MLP is where the fixture looks its facts up (causal tracing and
+    // ROME agree); the same noise in blocks.1 moves no top-1 answer.
+    auto w = loaded.model->weight("blocks.0.mlp.W_out");
     w.add_(at::randn(w.sizes()) * w.std() * 3.0);
     editgate::harness::save_model(*loaded.model, scratch_ / "damaged", fixture_dir());
   }
@@ -71,6 +73,31 @@ TEST_F(GateOnFixture, UneditedModelKeepsEveryFact) {
   for (const auto& m : suite(report, "FactPreservation").metrics) {
     if (m.name == "unrelated_unchanged") EXPECT_DOUBLE_EQ(m.value, 1.0);
   }
+}
+
+TEST_F(GateOnFixture, UnrelatedFactsLeaveOutTheEditedSubjects) {
+  // Facts about an edited subject belong to Relation_Specificity, not to the
+  // unrelated set: the metric's n must be the preservation facts minus those.
+  const auto cases = editgate::suites::load_requests(scratch_ / "requests.json");
+  const auto facts = editgate::suites::load_preservation(fixture_dir() / "requests" / "preservation.json");
+  int64_t about_edited = 0;
+  for (const auto& f : facts) {
+    for (const auto& e : cases.edits) {
+      if (f.subject == e.subject) {
+        ++about_edited;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(about_edited, 0) << "the first ten cases' subjects have no preservation facts; pick other cases";
+  const auto report = editgate::suites::run_gate(config(fixture_dir()));
+  bool found = false;
+  for (const auto& m : suite(report, "FactPreservation").metrics) {
+    if (m.name != "unrelated_unchanged") continue;
+    found = true;
+    EXPECT_EQ(m.n, static_cast<int64_t>(facts.size()) - about_edited);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(GateOnFixture, DamagedModelFailsFactPreservationNamingTheFacts) {
