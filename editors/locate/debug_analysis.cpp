@@ -17,7 +17,8 @@ namespace {
 using harness::HookContext;
 using harness::HookSite;
 
-constexpr int64_t kIgChunk = 16;  // path points per forward pass
+constexpr int64_t kIgChunk = 16;         // path points per forward pass
+constexpr double kKnockoutShare = 0.9;   // "nearly as much" as the strongest knockout
 
 at::Tensor ids_tensor(const std::vector<int64_t>& ids, int64_t rows, at::Device dev) {
   return at::tensor(ids, at::kLong).unsqueeze(0).repeat({rows, 1}).to(dev);
@@ -182,8 +183,8 @@ void write_summary(DebugResult& r) {
     s.push_back(fmt::format("logit lens: {} is top-1 from layer {} on", in_quotes(r.actual), takes_over));
   }
   if (r.knockout_layer >= 0) {
-    s.push_back(fmt::format("MLP knockout: zeroing the MLP of layer {} at {} lowers P({}) most among the subject's "
-                            "tokens, by {:.3f}",
+    s.push_back(fmt::format("MLP knockout: the deepest MLP at the subject the answer cannot do without is layer {} "
+                            "at {} (zeroing it lowers P({}) by {:.3f})",
                             r.knockout_layer, in_quotes(r.tokens[static_cast<size_t>(r.knockout_position)]),
                             in_quotes(r.actual), r.knockout_drop));
   }
@@ -269,10 +270,20 @@ DebugResult debug_prediction(harness::TextModel& tm, const std::string& prompt, 
     r.knockout = mlp_knockout(tm, ids, r.actual_id);
     const auto drop = (r.actual_prob - r.knockout.narrow(0, r.trace->subject_begin,
                                                          r.trace->subject_end - r.trace->subject_begin));
-    const auto idx = drop.argmax().item<int64_t>();
-    r.knockout_position = r.trace->subject_begin + idx / drop.size(1);
-    r.knockout_layer = idx % drop.size(1);
-    r.knockout_drop = drop.flatten()[idx].item<double>();
+    // The deepest site whose knockout does (nearly) as much as the strongest:
+    // zeroing an earlier MLP at the subject also wrecks the key a later edited
+    // MLP reads (and GPT-2's first MLP acts as part of the embedding), so the
+    // site that writes the answer is the last one it cannot do without.
+    const double best = drop.max().item<double>();
+    for (int64_t l = drop.size(1) - 1; l >= 0 && r.knockout_layer < 0; --l) {
+      for (int64_t t = drop.size(0) - 1; t >= 0; --t) {
+        if (drop[t][l].item<double>() < kKnockoutShare * best) continue;
+        r.knockout_layer = l;
+        r.knockout_position = r.trace->subject_begin + t;
+        r.knockout_drop = drop[t][l].item<double>();
+        break;
+      }
+    }
   }
   write_summary(r);
   return r;

@@ -69,8 +69,9 @@ struct DebugResult {
   std::vector<LensRow> lens;         // [n_layers]
   std::optional<TraceResult> trace;  // when a subject was given
   at::Tensor knockout;               // [n_tokens, n_layers] P(actual) with that MLP output zeroed
-  // The MLP site at the subject's tokens whose knockout lowers P(actual) most
-  // (-1 without a subject): where an MLP editor should act.
+  // The deepest MLP site at the subject's tokens whose knockout lowers
+  // P(actual) by at least 90% of the largest such drop (-1 without a
+  // subject): where an MLP editor should act.
   int64_t knockout_layer = -1;
   int64_t knockout_position = -1;
   double knockout_drop = 0;
