@@ -89,14 +89,19 @@ class FixtureEdits : public ::testing::Test {
     dir_ = *dir;
     tm_ = std::make_unique<harness::TextModel>(harness::TextModel::load(dir_));
   }
+  // The first EDITGATE_FIXTURE_EDITS (100) requests of the fixture's edit file.
+  std::vector<editors::EditRequest> single_edit_requests() const {
+    auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
+    requests.resize(std::min<size_t>(requests.size(), static_cast<size_t>(env_int("EDITGATE_FIXTURE_EDITS", 100))));
+    return requests;
+  }
   fs::path dir_;
   std::unique_ptr<harness::TextModel> tm_;
 };
 
 TEST_F(FixtureEdits, RomeSingleEdits) {
   const auto h = editors::parse_rome_hparams(hparams("rome"), "rome/fixture");
-  auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
-  requests.resize(std::min<size_t>(requests.size(), static_cast<size_t>(env_int("EDITGATE_FIXTURE_EDITS", 100))));
+  const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   const auto mom2 = h.mom2.adjustment ? statistics(*tm_, dir_, {h.layer}) : std::map<int64_t, at::Tensor>{};
   const auto c_inv = mom2.empty() ? at::Tensor() : editors::rome_inverse_mom2(mom2.at(h.layer), h.mom2.ridge);
@@ -128,8 +133,7 @@ TEST_F(FixtureEdits, RomeSingleEdits) {
 // GRACE under ROME's protocol: each edit alone (a fresh codebook), scored at once.
 TEST_F(FixtureEdits, GraceSingleEdits) {
   const auto h = editors::parse_grace_hparams(hparams("grace"), "grace/fixture");
-  auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
-  requests.resize(std::min<size_t>(requests.size(), static_cast<size_t>(env_int("EDITGATE_FIXTURE_EDITS", 100))));
+  const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   EditRates rates;
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -151,8 +155,7 @@ TEST_F(FixtureEdits, GraceSingleEdits) {
 // splits, radius expansions) is printed beside the rates.
 TEST_F(FixtureEdits, GraceCodebook) {
   const auto h = editors::parse_grace_hparams(hparams("grace"), "grace/fixture");
-  auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
-  requests.resize(std::min<size_t>(requests.size(), static_cast<size_t>(env_int("EDITGATE_FIXTURE_EDITS", 100))));
+  const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   auto codebook = harness::Codebook::empty(tm_->model().config(), h.layer);
   EditRates rates;
