@@ -85,8 +85,11 @@ at::Tensor codebook_hits(const Codebook& cb, const at::Tensor& queries) {
   // ‖q - k‖² through one matmul: m × n distances without an [m, n, d] temporary.
   const auto d2 = (q.pow(2).sum(1, true) - 2 * at::matmul(q, cb.keys.t()) + cb.keys.pow(2).sum(1).unsqueeze(0))
                       .clamp_min(0);  // [m, n]
-  const auto [best, idx] = d2.min(1);   // [m]
-  const auto hit = best.sqrt() <= cb.radii.index_select(0, idx);
+  const auto idx = std::get<1>(d2.min(1));  // [m] nearest key
+  // The expansion loses precision in float32 (an exact match can come out at
+  // 1e-2); the hit test uses the nearest key's distance computed directly.
+  const auto dist = (q - cb.keys.index_select(0, idx)).norm(2, {1});  // [m]
+  const auto hit = dist <= cb.radii.index_select(0, idx);
   return at::where(hit, idx, none);
 }
 
