@@ -3,14 +3,59 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 
 #include "editors/edit_manifest.h"
+#include "harness/codebook_adapter.h"
+#include "harness/safetensors_reader.h"
+#include "harness/steering_adapter.h"
 #include "harness/sha256.h"
 #include "harness/weight_store.h"
 
 namespace editgate::editors {
+namespace {
+
+// The codebook the manifest declares: present, the bytes it hashed, its size.
+void audit_adapter(const std::filesystem::path& dir, const nlohmann::ordered_json& declared, AuditResult& r) {
+  if (declared.is_null()) {
+    for (const char* name : {harness::kCodebookFile, harness::kSteeringFile}) {
+      if (std::filesystem::exists(dir / name)) {
+        r.problems.push_back(fmt::format("{} is present but the manifest declares no adapter", (dir / name).string()));
+      }
+    }
+    return;
+  }
+  const auto file = dir / declared["file"].get<std::string>();
+  r.adapter = {{"kind", declared["kind"]}, {"file", file.string()}, {"layer", declared.value("layer", int64_t{-1})}};
+  if (!std::filesystem::exists(file)) {
+    r.problems.push_back(fmt::format("the manifest's adapter file {} is missing", file.string()));
+    return;
+  }
+  const auto f = harness::SafetensorsFile::open(file);
+  if (declared["kind"] == harness::kCodebookAdapterKind) {
+    const auto* keys = f->find("keys");
+    r.adapter["entries"] = keys != nullptr && !keys->shape.empty() ? keys->shape[0] : int64_t{0};
+  } else {
+    for (const char* k : {"hook", "scale"}) {
+      if (const auto it = f->metadata().find(k); it != f->metadata().end()) r.adapter[k] = it->second;
+    }
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const bool matches = !declared.contains("sha256") || harness::sha256_hex(buf.str()) == declared["sha256"];
+  r.adapter["sha256_matches"] = matches;
+  if (!matches) r.problems.push_back(fmt::format("adapter {}: sha256 is not the one the manifest recorded", file.string()));
+  if (declared.contains("entries") && declared["entries"] != r.adapter["entries"]) {
+    r.problems.push_back(fmt::format("adapter {}: {} entries, the manifest declares {}", file.string(),
+                                     r.adapter["entries"].dump(), declared["entries"].dump()));
+  }
+}
+
+}  // namespace
 
 AuditResult audit_checkpoints(const std::filesystem::path& base_dir, const std::filesystem::path& edited_dir) {
   const auto base = harness::WeightStore::open_dir(base_dir);
@@ -35,6 +80,7 @@ AuditResult audit_checkpoints(const std::filesystem::path& base_dir, const std::
   } else {
     r.problems.push_back(fmt::format("{} is missing: no change is declared", manifest_path.string()));
   }
+  audit_adapter(edited_dir, manifest ? manifest->adapter : nlohmann::ordered_json(), r);
   std::map<std::string, const ChangedTensor*> declared;
   if (manifest) {
     for (const auto& t : manifest->tensors) declared[t.name] = &t;
@@ -107,6 +153,7 @@ nlohmann::ordered_json to_json(const AuditResult& r) {
           {"tensors_compared", r.tensors_compared},
           {"rank_rule", rank_rule_text()},
           {"changed_tensors", changed},
+          {"adapter", r.adapter},
           {"declared_unchanged", r.declared_unchanged},
           {"problems", r.problems}};
 }

@@ -3,7 +3,9 @@
 // tensor and checks the edit manifest's claims. A tensor that changed but is
 // not declared, a declared rank that the measured delta exceeds, a declared
 // sha256 that the file does not have, a manifest made from another base, or
-// tensors added, removed or reshaped make the audit fail. This unit owns the
+// tensors added, removed or reshaped make the audit fail; so does a declared
+// adapter (GRACE codebook) that is missing or not the file the manifest hashed,
+// or a codebook file no manifest declares. This unit owns the
 // comparison and the verdict; the rank rule is weight_delta.h's, reading the
 // files weight_store.h's.
 
@@ -35,6 +37,9 @@ struct AuditResult {
   std::vector<std::string> declared_unchanged;  // declared but byte-identical (reported, not a failure)
   std::vector<std::string> problems;          // one line each; empty means pass
   int64_t tensors_compared = 0;
+  // The manifest's inference-time adapter as found on disk (null when none):
+  // kind, file, layer, entries (codebook size), sha256_matches.
+  nlohmann::ordered_json adapter;
   bool pass() const { return problems.empty(); }
 };
 

@@ -227,6 +227,39 @@ FtHparams parse_ft_hparams(const nlohmann::json& j, const std::string& path) {
   return h;
 }
 
+GraceHparams parse_grace_hparams(const nlohmann::json& j, const std::string& path) {
+  Fields f(j, path);
+  GraceHparams h;
+  const auto layers = f.layers("layers", {h.layer});
+  if (layers.size() != 1) throw InputError(path, "layers", "exactly one layer for GRACE", json(layers).dump());
+  h.layer = layers[0];
+  h.eps = f.positive("eps", h.eps);
+  h.num_steps = f.get<int64_t>("n_iter", h.num_steps);
+  if (h.num_steps < 1) throw InputError(path, "n_iter", "an integer >= 1", std::to_string(h.num_steps));
+  h.lr = f.positive("edit_lr", h.lr);
+  h.early_stop_loss = f.positive("early_stop_loss", h.early_stop_loss, true);
+  h.value_init = f.get<std::string>("val_init", h.value_init);
+  if (h.value_init != "warm" && h.value_init != "cold") {
+    throw InputError(path, "val_init", "\"warm\" or \"cold\"", json(h.value_init).dump());
+  }
+  h.eps_expand = f.get<std::string>("eps_expand", h.eps_expand);
+  if (h.eps_expand != "coverage" && h.eps_expand != "moving_average") {
+    throw InputError(path, "eps_expand", "\"coverage\" or \"moving_average\"", json(h.eps_expand).dump());
+  }
+  // Reference fields with the one value editgate implements: Euclidean keys,
+  // looked up at every position (so scoring prompt + continuation and cached
+  // generation see the edit at the prompt's last token without being told where it is).
+  if (const auto d = f.get<std::string>("dist_fn", "euc"); d != "euc") {
+    throw InputError(path, "dist_fn", "\"euc\"", json(d).dump());
+  }
+  if (const auto r = f.get<std::string>("replacement", "per_token"); r != "per_token") {
+    throw InputError(path, "replacement", "\"per_token\"", json(r).dump());
+  }
+  f.skip_module_names();
+  f.reject_unknown();
+  return h;
+}
+
 nlohmann::json read_hparams_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string(), "", "a readable hyperparameter JSON file", "cannot open it");
@@ -264,6 +297,12 @@ nlohmann::ordered_json to_json(const FtHparams& h) {
           {"lr", h.lr},
           {"norm_constraint", h.norm_constraint},
           {"weight_decay", h.weight_decay}};
+}
+
+nlohmann::ordered_json to_json(const GraceHparams& h) {
+  return {{"layers", {h.layer}}, {"eps", h.eps},           {"n_iter", h.num_steps},     {"edit_lr", h.lr},
+          {"early_stop_loss", h.early_stop_loss},          {"val_init", h.value_init}, {"eps_expand", h.eps_expand},
+          {"dist_fn", "euc"},    {"replacement", "per_token"}};
 }
 
 }  // namespace editgate::editors

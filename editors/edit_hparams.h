@@ -76,14 +76,28 @@ struct FtHparams {
   double weight_decay = 0;
 };
 
+/// GRACE (Hartvigsen et al. 2023; Thartvigsen/GRACE config/editor/grace.yaml):
+/// a codebook at one layer's W_out (harness/codebook_adapter.h).
+struct GraceHparams {
+  int64_t layer = 0;                    // layers: [l]; keys at blocks.l.mlp.hook_post, values at hook_mlp_out
+  double eps = 1.0;                     // eps: radius of a new key (Euclidean, in the key's units)
+  int64_t num_steps = 100;              // n_iter: Adam steps on the value, at most
+  double lr = 1.0;                      // edit_lr
+  double early_stop_loss = 0.01;        // stop once the target NLL is below this (reg: early_stop)
+  std::string value_init = "warm";      // val_init: "warm" (the layer's output there) or "cold" (uniform [0, 1))
+  std::string eps_expand = "coverage";  // eps_expand: "coverage" or "moving_average"
+};
+
 RomeHparams parse_rome_hparams(const nlohmann::json& j, const std::string& path);
 MemitHparams parse_memit_hparams(const nlohmann::json& j, const std::string& path);
 FtHparams parse_ft_hparams(const nlohmann::json& j, const std::string& path);
+GraceHparams parse_grace_hparams(const nlohmann::json& j, const std::string& path);
 /// Reads a JSON file; InputError for an unreadable file or invalid JSON.
 nlohmann::json read_hparams_file(const std::filesystem::path& path);
 
 nlohmann::ordered_json to_json(const RomeHparams& h);
 nlohmann::ordered_json to_json(const MemitHparams& h);
 nlohmann::ordered_json to_json(const FtHparams& h);
+nlohmann::ordered_json to_json(const GraceHparams& h);
 
 }  // namespace editgate::editors

@@ -31,7 +31,7 @@ nlohmann::ordered_json to_json(const EditManifest& m) {
     jt["sha256_after"] = t.sha256_after;
     tensors.push_back(jt);
   }
-  return {{"format", kManifestFormat},
+  ordered_json out = {{"format", kManifestFormat},
           {"version", kManifestVersion},
           {"editgate_version", m.editgate_version},
           {"method", m.method},
@@ -50,6 +50,8 @@ nlohmann::ordered_json to_json(const EditManifest& m) {
           {"per_request", m.per_request},
           {"extra", m.extra},
           {"requests", requests}};
+  if (!m.adapter.is_null()) out["adapter"] = m.adapter;
+  return out;
 }
 
 EditManifest parse_manifest(const nlohmann::json& j, const std::string& path) {
@@ -86,6 +88,12 @@ EditManifest parse_manifest(const nlohmann::json& j, const std::string& path) {
     m.tensors.push_back(std::move(c));
   }
   if (j.contains("requests") && j["requests"].is_array() && !j["requests"].empty()) m.requests = parse_counterfact_requests(j["requests"], path + ": requests");
+  if (j.contains("adapter") && !j["adapter"].is_null()) {
+    const auto& a = j["adapter"];
+    need(a, "kind", path + ": adapter", &json::is_string, "a string");
+    need(a, "file", path + ": adapter", &json::is_string, "a file name");
+    m.adapter = a;
+  }
   if (j.contains("context_templates")) m.context_templates = j["context_templates"].get<std::vector<std::string>>();
   return m;
 }

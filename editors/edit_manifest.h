@@ -53,6 +53,11 @@ struct EditManifest {
   std::map<std::string, double> phase_seconds;                         // statistics, keys, values, update, save...
   nlohmann::ordered_json per_request = nlohmann::ordered_json::array();  // optimisation outcome per case
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();       // method-specific (e.g. sequential rounds)
+  // An inference-time adapter the edit adds instead of (or besides) weight
+  // changes, null when none. GRACE: {"kind": "grace_codebook", "file":
+  // "grace_codebook.safetensors", "sha256", "layer", "entries"}; TextModel::load
+  // installs it (harness/codebook_adapter.h).
+  nlohmann::ordered_json adapter;
 };
 
 nlohmann::ordered_json to_json(const EditManifest& m);

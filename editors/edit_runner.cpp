@@ -4,13 +4,18 @@
 #include <c10/core/GradMode.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "editors/context_templates.h"
 #include "editors/edit_hparams.h"
 #include "editors/embedded_hparams.h"
 #include "editors/fine_tune.h"
+#include "editors/grace.h"
 #include "editors/memit.h"
 #include "editors/rome.h"
 #include "editors/second_moment.h"
@@ -18,6 +23,9 @@
 #include "harness/input_error.h"
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
+#include "harness/sha256.h"
+#include "harness/codebook_adapter.h"
+#include "harness/steering_adapter.h"
 
 namespace editgate::editors {
 namespace {
@@ -223,6 +231,45 @@ void run_ft(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   man.extra["losses"] = losses;
 }
 
+// GRACE writes no weight: the codebook (extended when the model already has one
+// at this layer) is installed in `tm` and declared as the manifest's adapter.
+void run_grace(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
+  auto h = parse_grace_hparams(job.hparams, job.hparams_source);
+  if (job.layers) {
+    if (job.layers->size() != 1) throw InputError("", "--layers", "exactly one layer for GRACE", std::to_string(job.layers->size()));
+    h.layer = job.layers->front();
+  }
+  check_layers({h.layer}, tm.model().config().n_layers, job.hparams_source);
+  if (tm.codebook() != nullptr && tm.codebook()->layer != h.layer) {
+    throw InputError(job.hparams_source, "layers",
+                     fmt::format("layer {} (the model's existing GRACE codebook is there)", tm.codebook()->layer),
+                     std::to_string(h.layer));
+  }
+  man.hparams = to_json(h);
+  auto codebook = tm.codebook() != nullptr ? *tm.codebook() : harness::Codebook::empty(tm.model().config(), h.layer);
+  const int64_t before = codebook.size();
+  Rounds rounds(tm, job);
+  std::map<std::string, int64_t> actions;
+  for (size_t i = 0; i < rounds.rounds().size(); ++i) {
+    for (const auto& r : apply_grace(tm, rounds.rounds()[i], h, codebook)) {
+      man.per_request.push_back({{"case_id", r.case_id}, {"action", r.action}, {"entry", r.entry},
+                                 {"distance", r.distance}, {"steps", r.steps}, {"loss", r.nll}, {"target_nll", r.nll},
+                                 {"early_stopped", r.early_stopped}, {"seconds", r.seconds}});
+      man.phase_seconds["values"] += r.seconds;
+      ++actions[r.action];
+    }
+    rounds.after_round(tm, i, man);
+  }
+  man.adapter = {{"kind", harness::kCodebookAdapterKind},
+                 {"file", harness::kCodebookFile},
+                 {"layer", h.layer},
+                 {"key_hook", fmt::format("blocks.{}.mlp.hook_post", h.layer)},
+                 {"value_hook", fmt::format("blocks.{}.hook_mlp_out", h.layer)},
+                 {"entries", codebook.size()},
+                 {"entries_before", before}};
+  man.extra["codebook_actions"] = actions;
+}
+
 // The stable names of the weights `job` will edit (parses the hparams as the runners do).
 std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
   std::vector<int64_t> layers;
@@ -232,6 +279,8 @@ std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
     layers = parse_memit_hparams(job.hparams, job.hparams_source).layers;
   } else if (job.method == "ft") {
     layers = {parse_ft_hparams(job.hparams, job.hparams_source).layer};
+  } else if (job.method == "grace") {
+    return {};  // a codebook, no weight
   } else {
     throw InputError("", "--method", std::string("one of ") + kEditMethods, job.method);
   }
@@ -243,6 +292,39 @@ std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
 }
 
 }  // namespace
+
+std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& manifest,
+                                   const std::filesystem::path& out) {
+  std::map<std::string, std::string> files;
+  if (manifest.adapter.is_null() && tm.codebook() != nullptr) {
+    // A weight edit of a GRACE-edited model keeps its codebook (it was active while editing).
+    manifest.adapter = {{"kind", harness::kCodebookAdapterKind}, {"file", harness::kCodebookFile},
+                        {"layer", tm.codebook()->layer}, {"entries", tm.codebook()->size()}, {"carried_from_base", true}};
+  }
+  if (!manifest.adapter.is_null()) {
+    const auto kind = manifest.adapter["kind"].get<std::string>();
+    const bool codebook = kind == harness::kCodebookAdapterKind;
+    TORCH_CHECK(codebook ? tm.codebook() != nullptr : tm.steering() != nullptr,
+                "save_edited_checkpoint: the manifest declares a ", kind, " the model does not have installed");
+    // Through a temporary file: the writers own the formats and write files only.
+    const auto tmp = std::filesystem::temp_directory_path() / fmt::format("editgate-adapter-{}.safetensors", ::getpid());
+    if (codebook) {
+      harness::write_codebook(tmp, *tm.codebook());
+    } else {
+      harness::write_steering(tmp, *tm.steering());
+    }
+    std::ifstream in(tmp, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::filesystem::remove(tmp);
+    manifest.adapter["sha256"] = harness::sha256_hex(buf.str());
+    files[manifest.adapter["file"].get<std::string>()] = buf.str();
+  }
+  auto text = to_json(manifest).dump(2) + "\n";
+  files[kManifestFile] = text;
+  harness::save_model(tm.model(), out, tm.dir(), tm.loaded().stored_dtype, files);
+  return text;
+}
 
 void validate_requests(const harness::TextModel& tm, const std::vector<EditRequest>& requests,
                        const std::string& source) {
@@ -289,6 +371,8 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
     run_memit(tm, job, man, MemitSolver::kMemit);
   } else if (job.method == "alphaedit") {
     run_memit(tm, job, man, MemitSolver::kAlphaEdit);
+  } else if (job.method == "grace") {
+    run_grace(tm, job, man);
   } else {
     run_ft(tm, job, man);
   }

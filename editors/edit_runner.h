@@ -2,7 +2,7 @@
 // One `editgate edit` run as a library call: validates the requests against the
 // model's tokenizer, samples the context templates, collects (or reads cached)
 // second-moment statistics, applies ROME, MEMIT, AlphaEdit or FT-L to the model
-// in place, and fills the edit manifest (changed tensors with their delta norm,
+// in place (GRACE: installs a codebook adapter, manifest "adapter"), and fills the edit manifest (changed tensors with their delta norm,
 // numerical rank and sha256; timings per phase). Saving the checkpoint is the
 // caller's (the CLI writes the directory and the manifest atomically). This
 // unit owns the orchestration; every algorithm lives in its own unit.
@@ -22,10 +22,10 @@
 
 namespace editgate::editors {
 
-inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft";
+inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft, grace";
 
 struct EditJob {
-  std::string method;                     // rome | memit | alphaedit | ft
+  std::string method;                     // rome | memit | alphaedit | ft | grace
   nlohmann::json hparams;                 // the file's JSON
   std::string hparams_source;             // where it came from (for messages and the manifest)
   std::optional<std::vector<int64_t>> layers;  // --layers override
@@ -49,6 +49,13 @@ struct EditJob {
 /// sha256_after computed for the model's stored dtype). InputError for a bad
 /// method, hyperparameters, layer, request (naming the case id) or a missing corpus.
 EditManifest run_edit(harness::TextModel& model, const EditJob& job);
+
+/// Writes the edited checkpoint atomically: `tm`'s weights in their stored
+/// dtype, the non-weight files of the base, edit_manifest.json and, when the
+/// manifest declares an adapter, the installed codebook (its sha256 recorded in
+/// the manifest first). Returns the manifest's JSON text as written.
+std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& manifest,
+                                   const std::filesystem::path& out);
 
 /// Checks that every request's subject encodes to a token of its own in its prompt
 /// and every target to at least one token; InputError naming `source` and the case.

@@ -8,6 +8,7 @@
 
 #include "harness/input_error.h"
 #include "harness/scoring.h"
+#include "harness/steering_adapter.h"
 
 namespace editgate::editors {
 namespace {
@@ -38,17 +39,7 @@ struct CastEraser {
 
 }  // namespace
 
-int64_t hook_width(const harness::ModelConfig& config, HookSite site) {
-  switch (site) {
-    case HookSite::kMlpPre:
-    case HookSite::kMlpPost:
-      return config.d_mlp;
-    case HookSite::kAttnZ:
-      return config.n_heads * config.d_head;
-    default:
-      return config.d_model;
-  }
-}
+int64_t hook_width(const harness::ModelConfig& config, HookSite site) { return harness::hook_site_width(config, site); }
 
 harness::HookHandle install_eraser(harness::Transformer& model, harness::HookPoint point, const Eraser& eraser) {
   check_width(model, point, eraser);

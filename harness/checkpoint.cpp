@@ -9,6 +9,8 @@
 #include "harness/atomic_file.h"
 #include "harness/device.h"
 #include "harness/input_error.h"
+#include "harness/codebook_adapter.h"
+#include "harness/steering_adapter.h"
 #include "harness/safetensors_reader.h"
 #include "harness/sha256.h"
 #include "harness/weight_store.h"
@@ -123,7 +125,9 @@ void save_model(const Transformer& model, const fs::path& out_dir, const fs::pat
         const std::string name = entry.path().filename().string();
         const bool weights = name.starts_with("model") && name.find(".safetensors") != std::string::npos;
         if (!entry.is_regular_file() || weights || name == "config.json" || extra_files.count(name)) continue;
-        if (name == "edit_manifest.json") continue;  // describes the source, not this checkpoint
+        // Both describe the source's edit, not this checkpoint (a GRACE codebook
+        // is written again by the editor that keeps it).
+        if (name == "edit_manifest.json" || name == kCodebookFile || name == kSteeringFile) continue;
         fs::copy_file(entry.path(), tmp / name);
       }
     }

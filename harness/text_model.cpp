@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <optional>
 
+#include "harness/codebook_adapter.h"
+#include "harness/steering_adapter.h"
 #include "harness/input_error.h"
 
 namespace editgate::harness {
@@ -24,6 +27,37 @@ bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, c
   return config.model_type != "gpt2" && tok.bos_id().has_value();
 }
 
+struct AdapterFile {
+  std::string kind;  // kCodebookAdapterKind | kSteeringAdapterKind
+  std::filesystem::path file;
+};
+
+// The adapter edit_manifest.json names, or nullopt when the checkpoint has no
+// manifest or no adapter. Only this field is read here; the manifest's schema
+// belongs to editors/edit_manifest.h.
+std::optional<AdapterFile> adapter_file(const std::filesystem::path& dir) {
+  const auto path = dir / "edit_manifest.json";
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw InputError(path.string(), "", "a JSON object", "invalid JSON");
+  if (!j.contains("adapter") || j["adapter"].is_null()) return std::nullopt;
+  const auto& a = j["adapter"];
+  if (!a.is_object() || !a.contains("kind") || (a["kind"] != kCodebookAdapterKind && a["kind"] != kSteeringAdapterKind)) {
+    throw InputError(path.string(), "adapter.kind",
+                     std::string("\"") + kCodebookAdapterKind + "\" or \"" + kSteeringAdapterKind + "\"",
+                     a.is_object() && a.contains("kind") ? a["kind"].dump() : "nothing");
+  }
+  if (!a.contains("file") || !a["file"].is_string() || a["file"].get<std::string>().empty()) {
+    throw InputError(path.string(), "adapter.file", "the codebook's file name", a.value("file", nlohmann::json()).dump());
+  }
+  const auto file = dir / a["file"].get<std::string>();
+  if (!std::filesystem::exists(file)) {
+    throw InputError(path.string(), "adapter.file", "an existing adapter file", file.string() + " is missing");
+  }
+  return AdapterFile{a["kind"].get<std::string>(), file};
+}
+
 }  // namespace
 
 TextModel TextModel::load(const std::filesystem::path& dir, const LoadOptions& options) {
@@ -31,7 +65,42 @@ TextModel TextModel::load(const std::filesystem::path& dir, const LoadOptions& o
   m.loaded_ = load_model(dir, options);
   m.tokenizer_ = load_tokenizer(dir);
   m.add_bos_ = read_add_bos(dir, m.loaded_.model->config(), *m.tokenizer_);
+  if (const auto a = adapter_file(dir)) {
+    const auto& config = m.loaded_.model->config();
+    if (a->kind == kCodebookAdapterKind) {
+      m.install_codebook(read_codebook(a->file, config));
+    } else {
+      const auto s = read_steering(a->file, config);
+      m.install_steering(&s);
+    }
+  }
   return m;
+}
+
+TextModel::TextModel(TextModel&&) noexcept = default;
+TextModel& TextModel::operator=(TextModel&& other) noexcept {
+  adapter_.reset();  // their hooks live in the model about to be replaced
+  steering_.reset();
+  loaded_ = std::move(other.loaded_);
+  tokenizer_ = std::move(other.tokenizer_);
+  add_bos_ = other.add_bos_;
+  adapter_ = std::move(other.adapter_);
+  steering_ = std::move(other.steering_);
+  return *this;
+}
+TextModel::~TextModel() = default;
+
+const Codebook* TextModel::codebook() const { return adapter_ ? &adapter_->codebook() : nullptr; }
+const SteeringVector* TextModel::steering() const { return steering_ ? &steering_->steering() : nullptr; }
+
+void TextModel::install_steering(const SteeringVector* steering) {
+  steering_.reset();
+  if (steering != nullptr) steering_ = std::make_unique<SteeringAdapter>(*loaded_.model, *steering);
+}
+
+void TextModel::install_codebook(Codebook codebook) {
+  adapter_.reset();  // its hooks go first
+  if (codebook.size() > 0) adapter_ = std::make_unique<CodebookAdapter>(*loaded_.model, std::move(codebook));
 }
 
 std::vector<int64_t> TextModel::encode_prompt(std::string_view text) const {

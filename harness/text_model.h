@@ -2,6 +2,10 @@
 // TextModel: a loaded checkpoint together with its tokenizer and the rule for
 // turning prompt text into ids (whether a BOS token goes first). Suites, editors
 // and the CLI all encode prompts through it, so they agree on the ids.
+// A checkpoint whose edit_manifest.json names an "adapter" (a GRACE codebook,
+// codebook_adapter.h, or a steering vector, steering_adapter.h) is loaded with
+// the adapter installed, so every suite and gate sees the edited behaviour as
+// it would a weight edit.
 
 #include <filesystem>
 #include <memory>
@@ -13,9 +17,17 @@
 
 namespace editgate::harness {
 
+struct Codebook;        // codebook_adapter.h
+class CodebookAdapter;  // codebook_adapter.h
+struct SteeringVector;  // steering_adapter.h
+class SteeringAdapter;  // steering_adapter.h
+
 class TextModel {
  public:
   static TextModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  TextModel(TextModel&&) noexcept;
+  TextModel& operator=(TextModel&&) noexcept;
+  ~TextModel();
 
   Transformer& model() { return *loaded_.model; }
   const Transformer& model() const { return *loaded_.model; }
@@ -30,10 +42,23 @@ class TextModel {
   std::vector<int64_t> encode_continuation(std::string_view text) const;
   std::string decode(const std::vector<int64_t>& ids) const { return tokenizer_->decode(ids); }
 
+  // The installed codebook adapter's codebook, or nullptr when there is none.
+  const Codebook* codebook() const;
+  // Installs `codebook` in place of the current one (an empty one removes it).
+  void install_codebook(Codebook codebook);
+  // The installed steering vector, or nullptr.
+  const SteeringVector* steering() const;
+  // Installs `steering` in place of the current one; nullptr removes it.
+  void install_steering(const SteeringVector* steering);
+
  private:
+  TextModel() = default;
   LoadedModel loaded_;
   std::unique_ptr<Tokenizer> tokenizer_;
   bool add_bos_ = false;  // tokenizer_config.json add_bos_token, else true for the Llama family
+  // After loaded_, so it is destroyed (its hooks removed) before the model.
+  std::unique_ptr<CodebookAdapter> adapter_;
+  std::unique_ptr<SteeringAdapter> steering_;
 };
 
 }  // namespace editgate::harness

@@ -11,6 +11,9 @@
 namespace editgate::suites {
 struct RunConfig;
 }
+namespace editgate::editors {
+struct TraceResult;
+}
 
 namespace editgate::cli {
 
@@ -26,6 +29,11 @@ void register_erasure_commands(CLI::App& app, int& exit_code);  // erase, probe,
 void register_edit_commands(CLI::App& app, int& exit_code);     // edit, audit, trace
 void register_gate_commands(CLI::App& app, int& exit_code);     // gate, validate
 void register_demo_command(CLI::App& app, int& exit_code);      // demo
+void register_debug_command(CLI::App& app, int& exit_code);     // debug
+void register_steer_command(CLI::App& app, int& exit_code);     // steer
+
+// The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element.
+std::string trace_svg(const editors::TraceResult& r, const std::string& title);
 
 // `editgate edit` with default hyperparameters, corpus and stats cache (the demo's edits).
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,

@@ -20,6 +20,7 @@
 #include "fixtures/world_config.h"
 #include "harness/checkpoint.h"
 #include "harness/cli/commands.h"
+
 #include "harness/input_error.h"
 #include "harness/text_model.h"
 #include "harness/atomic_file.h"
@@ -157,6 +158,11 @@ void print_edit(const editors::EditManifest& m, const std::string& out) {
                                r["preservation"].get<double>());
     }
   }
+  if (!m.adapter.is_null()) {
+    std::cout << fmt::format("  adapter {} at layer {}: {} entries ({} before), no base weight changed\n",
+                             m.adapter["kind"].get<std::string>(), m.adapter.value("layer", int64_t{-1}),
+                             m.adapter.value("entries", int64_t{0}), m.adapter.value("entries_before", int64_t{0}));
+  }
   for (const auto& [phase, s] : m.phase_seconds) std::cout << fmt::format("  {:<18} {:8.3f} s\n", phase, s);
 }
 
@@ -185,8 +191,7 @@ void run_edit_command(const EditFlags& f) {
   }
   auto manifest = editors::run_edit(tm, job);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto bytes = editors::to_json(manifest).dump(2) + "\n";
-  harness::save_model(tm.model(), f.out, f.model, tm.loaded().stored_dtype, {{editors::kManifestFile, bytes}});
+  const auto bytes = editors::save_edited_checkpoint(tm, manifest, f.out);
   manifest.phase_seconds["save"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json) {
     std::cout << bytes;
@@ -207,6 +212,9 @@ int run_audit_command(const std::string& base, const std::string& edited, bool a
                                t.measured.frobenius, t.measured.rank, t.measured.tolerance,
                                t.declared ? "rank " + std::to_string(t.declared_rank) : std::string("NO"));
     }
+    if (!r.adapter.is_null()) {
+      std::cout << "  adapter (no base weight involved): " << r.adapter.dump() << "\n";
+    }
     for (const auto& p : r.problems) std::cout << "  FAIL: " << p << "\n";
     std::cout << (r.pass() ? "verdict: pass\n" : "verdict: fail\n");
   }
@@ -222,35 +230,6 @@ struct TraceFlags {
   std::string device = "auto";
   bool json = false;
 };
-
-// The three heatmaps stacked in one SVG file (each drawn by reports/).
-std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
-  std::string body;
-  double y = 0, width = 0;
-  for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
-    reports::CausalTraceFigure f;
-    f.title = title + " (" + stream + ")";
-    f.tokens = r.tokens;
-    f.layers = scores->size(1);
-    const auto c = scores->contiguous();
-    for (int64_t t = 0; t < c.size(0); ++t) f.scores.emplace_back(c[t].data_ptr<double>(), c[t].data_ptr<double>() + c.size(1));
-    f.stream = stream;
-    f.subject = std::pair{r.subject_begin, r.subject_end};
-    f.clean_score = r.clean_prob;
-    f.corrupted_score = r.corrupted_prob;
-    std::string svg = reports::causal_trace_svg(f);
-    const auto num = [&](const std::string& attr) {
-      const auto at = svg.find(attr + "=\"");
-      return at == std::string::npos ? 400.0 : std::stod(svg.substr(at + attr.size() + 2));
-    };
-    const double h = num("height"), w = num("width");
-    svg.insert(4, fmt::format(" y=\"{}\"", y));  // "<svg" -> "<svg y=..."
-    body += svg + "\n";
-    y += h + 10;
-    width = std::max(width, w);
-  }
-  return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n{}</svg>\n", width, y, body);
-}
 
 void run_trace_command(const TraceFlags& f) {
   auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, "auto", true});
@@ -293,6 +272,35 @@ void run_trace_command(const TraceFlags& f) {
 
 }  // namespace
 
+// The three heatmaps stacked in one SVG file (each drawn by reports/).
+std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
+  std::string body;
+  double y = 0, width = 0;
+  for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
+    reports::CausalTraceFigure f;
+    f.title = title + " (" + stream + ")";
+    f.tokens = r.tokens;
+    f.layers = scores->size(1);
+    const auto c = scores->contiguous();
+    for (int64_t t = 0; t < c.size(0); ++t) f.scores.emplace_back(c[t].data_ptr<double>(), c[t].data_ptr<double>() + c.size(1));
+    f.stream = stream;
+    f.subject = std::pair{r.subject_begin, r.subject_end};
+    f.clean_score = r.clean_prob;
+    f.corrupted_score = r.corrupted_prob;
+    std::string svg = reports::causal_trace_svg(f);
+    const auto num = [&](const std::string& attr) {
+      const auto at = svg.find(attr + "=\"");
+      return at == std::string::npos ? 400.0 : std::stod(svg.substr(at + attr.size() + 2));
+    };
+    const double h = num("height"), w = num("width");
+    svg.insert(4, fmt::format(" y=\"{}\"", y));  // "<svg" -> "<svg y=..."
+    body += svg + "\n";
+    y += h + 10;
+    width = std::max(width, w);
+  }
+  return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n{}</svg>\n", width, y, body);
+}
+
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
                      const std::string& out, uint64_t seed) {
   EditFlags f;
@@ -305,12 +313,12 @@ void edit_checkpoint(const std::string& model, const std::string& method, const 
 }
 
 void register_edit_commands(CLI::App& app, int& exit_code) {
-  auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit or FT-L; write the edited checkpoint and edit_manifest.json");
+  auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L or GRACE; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
   edit->add_option("--model", f->model, "base checkpoint directory")->required()->check(CLI::ExistingDirectory);
-  edit->add_option("--method", f->method, "rome, memit, alphaedit or ft")
+  edit->add_option("--method", f->method, "rome, memit, alphaedit, ft or grace (a codebook adapter, no weight change)")
       ->required()
-      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft"}));
+      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace"}));
   edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
   edit->add_option("--hparams", f->hparams,
                    "hyperparameter JSON (default: the embedded editors/hparams/{method}/{model}.json)")

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   register_fixture_commands(app, exit_code);
   register_gate_commands(app, exit_code);
   register_demo_command(app, exit_code);
+  register_debug_command(app, exit_code);
+  register_steer_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

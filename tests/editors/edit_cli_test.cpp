@@ -119,5 +119,50 @@ TEST_F(EditCli, MissingCorpusOrHparamsExitTwo) {
   expect_bad_input(run_cli(edit_args("requests.json", "out") + " --layers 9"), "layers");
 }
 
+// GRACE through the CLI: no tensor changes, a codebook the audit counts, and a
+// tampered codebook fails the audit.
+TEST_F(EditCli, GraceEditWritesACodebookTheAuditCounts) {
+  std::ofstream(dir_ / "grace.json") << json{{"layers", {1}}, {"eps", 1.0}, {"n_iter", 20}, {"edit_lr", 0.5}}.dump();
+  const auto e = run_cli("edit --model " + p("base") + " --method grace --requests " + p("requests.json") +
+                         " --hparams " + p("grace.json") + " --out " + p("graced") + " --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  const auto manifest = json::parse(e.out);
+  EXPECT_EQ(manifest["changed_tensors"].size(), 0u);
+  EXPECT_EQ(manifest["adapter"]["entries"], 1);
+  EXPECT_TRUE(fs::exists(dir_ / "graced" / "grace_codebook.safetensors"));
+  auto a = run_cli("audit --base " + p("base") + " --edited " + p("graced") + " --json");
+  EXPECT_EQ(a.code, 0) << a.out << a.err;
+  EXPECT_EQ(json::parse(a.out)["adapter"]["entries"], 1);
+  EXPECT_EQ(json::parse(a.out)["changed_tensors"].size(), 0u);
+  std::ofstream(dir_ / "graced" / "grace_codebook.safetensors", std::ios::app) << "x";
+  a = run_cli("audit --base " + p("base") + " --edited " + p("graced") + " --json");
+  EXPECT_NE(a.code, 0) << a.out;
+}
+
+// `steer` writes a steered checkpoint; `debug` explains a prediction and writes its page.
+TEST_F(EditCli, SteerAndDebugRun) {
+  std::ofstream(dir_ / "pos.txt") << "ka lo was born in the\nmi ra lives in the\n";
+  std::ofstream(dir_ / "neg.json") << json{"te su was born in the", "no vi lives in the"}.dump();
+  const auto s = run_cli("steer --model " + p("base") + " --positive " + p("pos.txt") + " --negative " + p("neg.json") +
+                         " --hook blocks.1.hook_resid_pre --scale 3 --out " + p("steered") + " --json");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(json::parse(s.out)["adapter"]["kind"], "steering_vector");
+  const auto a = run_cli("audit --base " + p("base") + " --edited " + p("steered") + " --json");
+  EXPECT_EQ(a.code, 0) << a.out << a.err;
+  expect_bad_input(run_cli("steer --model " + p("base") + " --positive " + p("pos.txt") + " --negative " +
+                           p("neg.json") + " --hook blocks.7.hook_resid_pre --out " + p("x")),
+                   "--hook");
+  const auto d = run_cli("debug --model " + p("steered") + " --prompt 'ka lo was born in the' --expected north "
+                         "--subject 'ka lo' --samples 2 --html " + p("debug.html") + " --json");
+  ASSERT_EQ(d.code, 0) << d.err;
+  const auto j = json::parse(d.out);
+  EXPECT_EQ(j["logit_lens"].size(), 2u);
+  EXPECT_TRUE(j["integrated_gradients"]["complete"].get<bool>());
+  EXPECT_NE(read_text(dir_ / "debug.html").find("<svg"), std::string::npos);
+  expect_bad_input(run_cli("debug --model " + p("base") + " --prompt 'ka lo was born in the' --expected north "
+                           "--subject 'zz'"),
+                   "--subject");
+}
+
 }  // namespace
 }  // namespace editgate::testing
