@@ -134,6 +134,17 @@ harness::RunReport run_gate(const RunConfig& config) {
     }
   }
   const harness::GateSpec spec = config.spec.empty() ? harness::GateSpec::defaults() : harness::GateSpec::load(config.spec);
+  // A rule on a suite that does not exist would never be evaluated: a typo
+  // would silently turn a gate off.
+  for (size_t i = 0; i < spec.rules.size(); ++i) {
+    const auto& names = suite_names();
+    if (std::find(names.begin(), names.end(), spec.rules[i].suite) == names.end()) {
+      std::string valid;
+      for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+      throw InputError(config.spec.string(), "gates[" + std::to_string(i) + "].suite", "one of " + valid,
+                       "'" + spec.rules[i].suite + "'");
+    }
+  }
   const CaseSet cases = load_run_cases(config);
   require_gated_inputs(spec, config, cases);
 

@@ -332,19 +332,23 @@ def other_cases(rng):
     out = [{"name": "gate_spec/" + k, "file": ("spec.json", v[0]), "command": GATE_SPEC, "expect": v[1]}
            for k, v in spec.items()]
     d = 128
+    hook = {"hook": "blocks.1.hook_resid_post"}
+    zeros = f32(*([0.0] * d))
+
+    def eraser_file(bias=("bias", "F32", [d], zeros), metadata=hook, left=None):
+        tensors = [t for t in (bias, left or ("proj_left", "F32", [d, 1], zeros),
+                               ("proj_right", "F32", [1, d], zeros)) if t is not None]
+        return safetensors(tensors, metadata=metadata)
+
     eraser = {
         "not_safetensors": (b"not a safetensors file at all", ["header length"]),
-        "no_bias": (safetensors([("proj_left", "F32", [d, 1], f32(*([0.0] * d))),
-                                 ("proj_right", "F32", [d, 1], f32(*([0.0] * d)))]), ["tensor 'bias'"]),
-        "bias_wrong_dtype": (safetensors([("bias", "I64", [d], i64(*([0] * d))),
-                                          ("proj_left", "F32", [d, 1], f32(*([0.0] * d))),
-                                          ("proj_right", "F32", [d, 1], f32(*([0.0] * d)))]), ["tensor 'bias'"]),
-        "proj_wrong_shape": (safetensors([("bias", "F32", [d], f32(*([0.0] * d))),
-                                          ("proj_left", "F32", [d - 1, 1], f32(*([0.0] * (d - 1)))),
-                                          ("proj_right", "F32", [d, 1], f32(*([0.0] * d)))]), ["tensor 'proj_left'"]),
-        "nan": (safetensors([("bias", "F32", [d], f32(*([float("nan")] + [0.0] * (d - 1)))),
-                             ("proj_left", "F32", [d, 1], f32(*([0.0] * d))),
-                             ("proj_right", "F32", [d, 1], f32(*([0.0] * d)))]), ["finite"]),
+        "no_hook": (eraser_file(metadata={}), ["__metadata__.hook"]),
+        "bad_hook": (eraser_file(metadata={"hook": "blocks.99.hook_resid_post"}), ["hook", "99"]),
+        "no_bias": (eraser_file(bias=None), ["tensor 'bias'"]),
+        "bias_wrong_dtype": (eraser_file(bias=("bias", "I64", [d], i64(*([0] * d)))), ["tensor 'bias'"]),
+        "proj_wrong_shape": (eraser_file(left=("proj_left", "F32", [d - 1, 1], f32(*([0.0] * (d - 1))))),
+                             ["tensor 'proj_left'"]),
+        "nan": (eraser_file(bias=("bias", "F32", [d], f32(*([float("nan")] + [0.0] * (d - 1))))), ["finite"]),
     }
     out += [{"name": "eraser/" + k, "file": ("eraser.safetensors", v[0]), "command": GATE_ERASER, "expect": v[1]}
             for k, v in eraser.items()]

@@ -79,14 +79,15 @@ def leftovers(parent, keep):
 
 
 def kill_at_random(name, argv, out, check, kills, duration, rng, failures):
-    """Starts `argv` `kills` times, SIGKILLs it after a random delay in
-    [0, 1.2 * duration], checks `out`. Even-numbered runs start without `out`,
-    odd ones over the previous run's output (which must survive or be replaced)."""
+    """Starts `argv` `kills` times, SIGKILLs it after a random delay, checks
+    `out`. Half the delays are uniform over the whole run, half near its end,
+    where the outputs are written. Even-numbered runs start without `out`, odd
+    ones over the previous run's output (which must survive or be replaced)."""
     completed = 0
     for i in range(kills):
         if i % 2 == 0 and out.exists():
             subprocess.run(["rm", "-rf", str(out)], check=True)
-        delay = rng.uniform(0, 1.2 * duration)
+        delay = duration * (rng.uniform(0, 1.1) if i % 4 < 2 else rng.uniform(0.8, 1.02))
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
@@ -144,9 +145,10 @@ def main():
         edit_out.parent.mkdir()
         edit = [editgate, "edit", "--model", str(fixture), "--method", "rome", "--requests", str(requests),
                 "--out", str(edit_out), "--stats-cache", str(work / "stats")]
-        r, edit_s = timed(edit)
+        r, _ = timed(edit)  # computes and caches the statistics
         if r.returncode != 0:
             sys.exit(f"reference edit failed ({r.returncode}): {r.stderr.strip()[:500]}")
+        r, edit_s = timed(edit)  # the duration of the runs to kill (warm cache)
         failures += [f"reference edit: {p}" for p in checkpoint_problems(editgate, edit_out)]
         n = kill_at_random("edit", edit, edit_out, lambda o: checkpoint_problems(editgate, o), kills, edit_s, rng,
                            failures)
