@@ -13,8 +13,6 @@ namespace editgate {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int kExitInterrupted = 130;  // 128 + SIGINT, what shells report for Ctrl-C
-
 std::recursive_mutex& output_mutex() {
   static std::recursive_mutex m;
   return m;
@@ -33,7 +31,7 @@ std::multiset<fs::path>& pending() {
   const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   std::fprintf(stderr, "\neditgate: interrupted (%s); stopped without writing partial output\n", name);
   std::fflush(stderr);
-  ::_exit(kExitInterrupted);
+  ::_exit(128 + sig);  // what shells report: 130 for Ctrl-C (SIGINT), 143 for SIGTERM
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 #pragma once
-// Ctrl-C and SIGTERM: the run stops at once with a message and exit code 130,
-// and leaves no partial output. Temporary outputs (atomic_file.h) register
-// here while they are being filled; an interrupt removes them. Renames into
-// place run under commit_guard(), so an interrupt waits for a commit in flight
-// and a target is always either the old output or the complete new one.
+// Ctrl-C and SIGTERM: the run stops at once with a message and exit code 130
+// (143 for SIGTERM), and leaves no partial output. Temporary outputs
+// (atomic_file.h) register here while they are being filled; an interrupt
+// removes them. Renames into place run under commit_guard(), so an interrupt
+// waits for a commit in flight and a target is always either the old output
+// or the complete new one.
 //
 // The signals are taken by a dedicated thread (sigwait), not a signal handler,
 // so the cleanup may use the filesystem library and the heap freely.

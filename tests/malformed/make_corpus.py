@@ -31,6 +31,8 @@ EDIT_REQUESTS = ["edit", "--model", "{fixture}", "--method", "rome", "--requests
                  "--out", "{out}", "--no-stats-cache"]
 GATE_REQUESTS = ["gate", "--base", "{fixture}", "--edited", "{fixture}", "--requests", "{file}",
                  "--report-dir", "{out}"]
+GATE_EDITED = ["gate", "--base", "{fixture}", "--edited", "{model}", "--requests", "{requests}",
+               "--report-dir", "{out}"]
 GATE_SPEC = ["gate", "--base", "{fixture}", "--edited", "{fixture}", "--requests", "{requests}",
              "--spec", "{file}", "--report-dir", "{out}"]
 GATE_ERASER = ["gate", "--base", "{fixture}", "--edited", "{fixture}", "--eraser", "{file}",
@@ -155,6 +157,10 @@ def model_cases(fixture, rng):
             out.append((t[0], t[1], t[2], payload))
         return safetensors(out, metadata={"format": "pt"})
 
+    def scaled(name, factor):
+        return safetensors([(t[0], t[1], t[2], f32(*(v * factor for v in struct.unpack("<%df" % (len(t[3]) // 4), t[3]))))
+                            if t[0] == name else t for t in tensors], metadata={"format": "pt"})
+
     def tok(**model_changes):
         return json.dumps({**tokenizer, "model": {**tokenizer["model"], **model_changes}}).encode()
 
@@ -169,6 +175,10 @@ def model_cases(fixture, rng):
         "weights_garbage": ({"model.safetensors": bytes(rng.randrange(256) for _ in range(4096))},
                             ["model.safetensors", "header length"]),
         "weights_nan": ({"model.safetensors": nan_in(c_proj)}, ["model.safetensors", c_proj, "finite"]),
+        # Finite weights whose activations overflow: caught when the gate scores
+        # with it, naming the first hook point that is not finite.
+        "activations_overflow": ({"model.safetensors": scaled("transformer.h.1.mlp.c_fc.weight", 1e38)},
+                                 ["blocks.1.mlp.hook_pre", "finite"], GATE_EDITED),
         "weights_missing_tensor": ({"model.safetensors": safetensors([t for t in tensors if t[0] != c_proj])},
                                    [c_proj, "missing"]),
         "weights_extra_tensor": ({"model.safetensors": safetensors(tensors + [("transformer.h.9.mlp.c_fc.weight",
@@ -240,8 +250,8 @@ def model_cases(fixture, rng):
                                   ["tokenizer.model"]),
         "sentencepiece_empty": ({"tokenizer.json": None, "tokenizer.model": b""}, ["tokenizer.model"]),
     }
-    return [{"name": "checkpoint/" + k, "model": {n: b for n, b in v[0].items()}, "command": EDIT_MODEL,
-             "expect": v[1]} for k, v in c.items()]
+    return [{"name": "checkpoint/" + k, "model": {n: b for n, b in v[0].items()},
+             "command": v[2] if len(v) > 2 else EDIT_MODEL, "expect": v[1]} for k, v in c.items()]
 
 
 # ---------------------------------------------------------------- requests

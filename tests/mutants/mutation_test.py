@@ -13,7 +13,8 @@ Mutants (each gated against the same two genuine CounterFact requests):
 - undeclared_change: a genuine edit plus a change in a tensor its
   edit_manifest.json does not declare (audit must flag it).
 A genuine ROME edit is gated too and its verdict reported (the fixture's ROME
-does not meet every default gate: measured, not assumed).
+does not meet every default gate: measured, not assumed); each mutant's
+"beyond_genuine" lists what tells it from that genuine edit.
 
 Needs torch and safetensors (the repository's .venv).
 usage: mutation_test.py EDITGATE FIXTURE_DIR [--summary FILE]
@@ -163,6 +164,12 @@ def main():
                              "audit": {k: a[k] for k in ("undeclared", "ok", "passed", "problems") if k in a}}
             if code != 1:
                 problems.append(f"{name}: the default gate passed it")
+        # The fixture's genuine ROME edit itself fails the default preservation
+        # gates (see the report), so "the gate failed" alone does not show a
+        # mutant was caught: these must also be told from the genuine edit.
+        for name in ["wrong_subject", "swapped_facts", "noise_wout_s1.0", "noise_wout_s3.0"]:
+            if not results[name]["beyond_genuine"]:
+                problems.append(f"{name}: the gate's results do not tell it from the genuine edit")
         # Audit must flag every tensor change the manifest does not declare.
         for name in ["attn_noise", "embedding_noise", "undeclared_change"] + [f"noise_wout_s{s}" for s in
                                                                                 NOISE_SCALES]:
