@@ -36,8 +36,8 @@ std::unique_ptr<Tokenizer> byte_level_bpe() {
     if (sym == "\"" || sym == "\\") sym = "\\" + sym;
     vocab += (b ? ", \"" : "\"") + sym + "\": " + std::to_string(b);
   }
-  vocab += R"(, "th": 256, "the": 257, "\u0120t": 258, "\u0120the": 259})";
-  const std::string merges = "#version: 0.2\nt h\nth e\n\xc4\xa0 t\n\xc4\xa0t he\n";
+  vocab += R"(, "th": 256, "the": 257, "\u0120t": 258, "\u0120th": 259, "\u0120the": 260})";
+  const std::string merges = "#version: 0.2\nt h\nth e\n\xc4\xa0 t\n\xc4\xa0t h\n\xc4\xa0th e\n";
   using editgate::fuzz::write_input;
   return editgate::harness::load_gpt2_vocab_merges(
       write_input("bpe_vocab.json", reinterpret_cast<const uint8_t*>(vocab.data()), vocab.size()),
