@@ -99,6 +99,17 @@ def kill_at_random(name, argv, out, check, kills, duration, rng, failures):
     return completed
 
 
+def clean_run(name, argv, out, failures):
+    """One run to completion after the kills: it must succeed and sweep the
+    temporaries the killed runs left beside `out`."""
+    r = run(argv)
+    if r.returncode not in (0, 1):
+        failures.append(f"{name} after the kills: exit {r.returncode}: {r.stderr.strip()[:300]}")
+    stray = leftovers(out.parent, {out.name})
+    if stray:
+        failures.append(f"{name}: temporaries of killed runs not swept: {stray}")
+
+
 def interrupt(name, argv, out, at, failures):
     """SIGINT (what Ctrl-C sends) after `at` seconds: exit 130, a message, no output."""
     if out.exists():
@@ -153,6 +164,7 @@ def main():
         n = kill_at_random("edit", edit, edit_out, lambda o: checkpoint_problems(editgate, o), kills, edit_s, rng,
                            failures)
         print(f"edit: {edit_s:.2f} s per run, {kills} SIGKILLs ({n} runs finished first)")
+        clean_run("edit", edit, edit_out, failures)
 
         gate_out = work / "gate" / "out"
         gate_out.parent.mkdir()
@@ -166,13 +178,7 @@ def main():
         failures += [f"reference gate: {p}" for p in report_problems(gate_out)]
         n = kill_at_random("gate", gate, gate_out, report_problems, kills, gate_s, rng, failures)
         print(f"gate: {gate_s:.2f} s per run, {kills} SIGKILLs ({n} runs finished first)")
-
-        # One clean run after the kills: it sweeps the temporaries they left.
-        for argv, out in ((edit, edit_out), (gate, gate_out)):
-            r = run(argv)
-            stray = [x for x in leftovers(out.parent, {"out"})]
-            if stray:
-                failures.append(f"{out.parent.name}: temporaries of killed runs not swept: {stray}")
+        clean_run("gate", gate, gate_out, failures)
 
         interrupt("edit", edit, edit_out, 0.5 * edit_s, failures)
         interrupt("gate", gate, gate_out, 0.5 * gate_s, failures)
