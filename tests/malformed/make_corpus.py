@@ -38,6 +38,7 @@ GATE_SPEC = ["gate", "--base", "{fixture}", "--edited", "{fixture}", "--requests
 GATE_ERASER = ["gate", "--base", "{fixture}", "--edited", "{fixture}", "--eraser", "{file}",
                "--concept", "{fixture}/requests/erasure.gender.json", "--suites", "LinearProbeRecovery",
                "--report-dir", "{out}"]
+SUITES_CONFIG = ["{suites}", "--config", "{file}"]
 ERASE_FILE = ["erase", "--in", "{file}", "--out", "{out}"]
 ERASE_MODEL = ["erase-model", "--model", "{fixture}", "--dataset", "{file}", "--hook",
                "blocks.1.hook_resid_post", "--out", "{out}"]
@@ -368,6 +369,16 @@ def other_cases(rng):
         "wrong_format": (b"{\"format\": \"something.else\", \"version\": 1}", ["format"]),
         "binary": (bytes(rng.randrange(256) for _ in range(128)), ["JSON"]),
     }
+    # The editgate-suites binary's run configuration (--config).
+    run_config = {
+        "not_json": (b"{\"base\": ", ["parse error"]),
+        "array": (b"[]", ["JSON object"]),
+        "path_not_string": (b"{\"base\": 5, \"edited\": \"e\", \"requests\": \"r\"}", ["base", "string"]),
+        "unknown_key": (b"{\"base\": \"b\", \"edited\": \"e\", \"requests\": \"r\", \"spce\": \"s\"}",
+                        ["spce", "unknown key"]),
+    }
+    out += [{"name": "run_config/" + k, "file": ("run.json", v[0]), "command": SUITES_CONFIG, "expect": v[1]}
+            for k, v in run_config.items()]
     out += [{"name": "concept_dataset/" + k, "file": ("dataset.json", v[0]), "command": ERASE_MODEL,
              "expect": v[1]} for k, v in dataset.items()]
     return out

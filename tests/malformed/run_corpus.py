@@ -8,7 +8,8 @@
 - no output left behind: neither the --out/--report-dir path nor a temporary
   sibling of it exists afterwards.
 
-usage: run_corpus.py EDITGATE FIXTURE_DIR CORPUS_DIR [NAME_FILTER]
+usage: run_corpus.py EDITGATE FIXTURE_DIR CORPUS_DIR [NAME_FILTER] [--suites-binary EDITGATE_SUITES]
+(cases run through {suites}, the editgate-suites binary, need --suites-binary)
 Prints one line per failing case and exits 1 if any failed.
 """
 
@@ -24,10 +25,16 @@ TIMEOUT_S = 60
 
 
 def main():
-    if len(sys.argv) not in (4, 5):
+    args = sys.argv[1:]
+    suites_binary = None
+    if "--suites-binary" in args:
+        i = args.index("--suites-binary")
+        suites_binary = args[i + 1]
+        del args[i:i + 2]
+    if len(args) not in (3, 4):
         sys.exit(__doc__)
-    editgate, fixture, corpus = sys.argv[1], Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve()
-    name_filter = sys.argv[4] if len(sys.argv) == 5 else ""
+    editgate, fixture, corpus = args[0], Path(args[1]).resolve(), Path(args[2]).resolve()
+    name_filter = args[3] if len(args) == 4 else ""
     cases = json.loads((corpus / "cases.json").read_text())
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     failures, ran = [], 0
@@ -45,9 +52,12 @@ def main():
             out_parent.mkdir()
             out = out_parent / "result"
             subject = corpus / case["file"] if "file" in case else corpus / case["model"]
-            fill = {"{fixture}": str(fixture), "{requests}": str(requests), "{out}": str(out),
-                    "{file}": str(subject), "{model}": str(subject)}
-            argv = [editgate]
+            if "{suites}" in case["command"] and suites_binary is None:
+                failures.append(f"{case['name']}: needs --suites-binary")
+                continue
+            fill = {"{suites}": str(suites_binary), "{fixture}": str(fixture), "{requests}": str(requests),
+                    "{out}": str(out), "{file}": str(subject), "{model}": str(subject)}
+            argv = [] if case["command"][0] == "{suites}" else [editgate]
             for a in case["command"]:
                 for k, v in fill.items():
                     a = a.replace(k, v)
@@ -64,7 +74,7 @@ def main():
                 problems.append(f"exit code {r.returncode}, expected 2")
             if len(lines) != 1:
                 problems.append(f"{len(lines)} lines on stderr, expected 1")
-            if not message.startswith("editgate: error: "):
+            if not message.startswith(("editgate: error: ", "editgate-suites: error: ")):
                 problems.append("message does not start with 'editgate: error: '")
             # The message names the broken file: by its own name, or (for a
             # checkpoint directory that lacks a file) by the directory.
