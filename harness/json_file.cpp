@@ -14,10 +14,13 @@ nlohmann::json read_json_file(const std::filesystem::path& path, const std::stri
   ss << in.rdbuf();
   try {
     return nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what(): "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
+    // e.what(): "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ...";
+    // the bracketed id means nothing to a user.
     std::string reason = e.what();
-    if (const auto at = reason.find("parse error"); at != std::string::npos) reason = reason.substr(at);
+    if (const auto at = reason.find("] "); reason.starts_with("[json.exception") && at != std::string::npos) {
+      reason = reason.substr(at + 2);
+    }
     throw InputError(path.string(), "", "valid JSON", reason, "truncated or hand-edited?");
   }
 }

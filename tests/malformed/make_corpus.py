@@ -86,6 +86,9 @@ def safetensors_cases(rng):
         "header_absurd": (struct.pack("<Q", 1 << 62) + valid_header, ["header length", "at most"]),
         "header_not_json": (safetensors([], header=b"{\"X\": {\"dtype\": "), ["header", "JSON"]),
         "header_array": (safetensors([], header=b"[1, 2, 3]"), ["header", "JSON object"]),
+        # Found by fuzz_safetensors: a number past double's range is nlohmann's out_of_range, not parse_error.
+        "header_number_overflow": (safetensors([], header=b"{\"X\": {\"dtype\": \"F32\", \"shape\": [1e400]}}"),
+                                   ["header", "number overflow"]),
         "header_nul": (safetensors([], header=b"{\"X\"\x00: 1}"), ["header", "NUL"]),
         "header_duplicate": (safetensors([X], header=valid_header[:-1] + b", \"X\": {}}"), ["duplicate"]),
         "entry_not_object": (safetensors([], header=b"{\"X\": 5}"), ["tensor 'X'", "object"]),
@@ -206,6 +209,8 @@ def model_cases(fixture, rng):
         # config.json
         "config_missing": ({"config.json": None}, ["config.json"]),
         "config_not_json": ({"config.json": b"{\"model_type\": \"gpt2\","}, ["config.json", "JSON"]),
+        "config_number_overflow": ({"config.json": b"{\"model_type\": \"gpt2\", \"n_embd\": 1e400}"},
+                                   ["config.json", "number overflow"]),
         "config_array": ({"config.json": b"[1, 2]"}, ["config.json", "object"]),
         "config_unknown_model_type": ({"config.json": with_config(model_type="bert")}, ["config.json", "model_type",
                                                                                         "bert"]),
@@ -224,6 +229,7 @@ def model_cases(fixture, rng):
         "tokenizer_missing": ({"tokenizer.json": None}, ["tokenizer", "tokenizer.json"]),
         "tokenizer_not_json": ({"tokenizer.json": (fixture / "tokenizer.json").read_bytes()[:300]},
                                ["tokenizer.json", "parse error"]),
+        "tokenizer_number_overflow": ({"tokenizer.json": b"{\"version\": 1e400}"}, ["tokenizer.json", "number overflow"]),
         "tokenizer_array": ({"tokenizer.json": b"[]"}, ["tokenizer.json"]),
         "tokenizer_unknown_model": ({"tokenizer.json": tok(type="Unigram2")}, ["tokenizer.json", "model", "Unigram2"]),
         "tokenizer_vocab_not_object": ({"tokenizer.json": tok(vocab=[1, 2])}, ["tokenizer.json", "vocab"]),
@@ -270,6 +276,7 @@ def request_cases(rng):
         "not_json": (b"[{\"case_id\": 0,", ["JSON"]),
         "binary": (bytes(rng.randrange(256) for _ in range(200)), ["JSON"]),
         "empty_list": (b"[]", ["empty"]),
+        "number_overflow": (b"[{\"case_id\": 1e400}]", ["number overflow"]),
         "object_not_list": (b"{\"requested_rewrite\": {}}", ["list"]),
         "record_not_object": (b"[3]", ["record 0"]),
         "counterfact_no_placeholder": (counterfact(prompt="tol na lis has a home in"), ["prompt", "{}"]),
@@ -324,6 +331,8 @@ def other_cases(rng):
         "not_json": (b"{\"gates\": [", ["JSON"]),
         "binary": (bytes(rng.randrange(256) for _ in range(128)), ["JSON"]),
         "array": (b"[]", ["gates"]),
+        "number_overflow": (b"{\"gates\": [{\"suite\": \"Efficacy\", \"metric\": \"rate\", \"min\": 1e400}]}",
+                            ["number overflow"]),
         "no_gates": (b"{\"rules\": []}", ["gates"]),
         "rule_not_object": (b"{\"gates\": [1]}", ["gates[0]"]),
         "no_bound": (b"{\"gates\": [{\"suite\": \"Efficacy\", \"metric\": \"rate\"}]}", ["gates[0]", "min"]),
@@ -367,6 +376,7 @@ def other_cases(rng):
         "not_json": (b"{\"format\": ", ["JSON"]),
         "array": (b"[]", []),
         "wrong_format": (b"{\"format\": \"something.else\", \"version\": 1}", ["format"]),
+        "number_overflow": (b"{\"format\": \"editgate.erasure_dataset\", \"version\": 1e400}", ["number overflow"]),
         "binary": (bytes(rng.randrange(256) for _ in range(128)), ["JSON"]),
     }
     # The editgate-suites binary's run configuration (--config).
