@@ -95,7 +95,7 @@ ConceptDataset ConceptDataset::load(const std::filesystem::path& path) {
   Json j;
   try {
     j = Json::parse(in);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path.string(), "", "valid JSON", e.what(), "truncated file or hand edit?");
   }
   return parse(j, path);

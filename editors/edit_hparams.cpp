@@ -267,7 +267,7 @@ nlohmann::json read_hparams_file(const std::filesystem::path& path) {
   buf << in.rdbuf();
   try {
     return json::parse(buf.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path.string(), "", "valid JSON", e.what());
   }
 }

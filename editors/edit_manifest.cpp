@@ -106,7 +106,7 @@ EditManifest load_manifest(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(buf.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path.string(), "", "valid JSON", e.what());
   }
   return parse_manifest(j, path.string());

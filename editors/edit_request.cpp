@@ -151,7 +151,7 @@ std::vector<EditRequest> load_counterfact_requests(const std::filesystem::path& 
   json doc;
   try {
     doc = json::parse(buf.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path.string(), "", "valid JSON", e.what());
   }
   return parse_counterfact_requests(doc, path.string());

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 
 #include "harness/gpu_timing.h"
 #include "harness/input_error.h"
@@ -19,7 +20,7 @@
 namespace editgate::editors {
 namespace {
 
-constexpr const char* kFormat = "editgate.mom2.v1";
+constexpr const char* kFormat = "editgate.mom2.v2";  // v2: metadata sha256 of the data
 
 // Thrown by the hook of the last layer needed: the layers above it cannot
 // change the keys, so the rest of the forward pass is skipped.
@@ -38,25 +39,43 @@ std::filesystem::path cache_path(const SecondMomentOptions& o, int64_t layer, co
   return o.cache_dir / fmt::format("mom2_l{}_{}.safetensors", layer, key_sha.substr(0, 16));
 }
 
-// The cached statistic if the file exists and every key field matches; else undefined.
+// SHA-256 of a statistic's stored bytes: the cache's checksum.
+std::string payload_sha256(std::span<const std::byte> bytes) {
+  harness::Sha256 h;
+  h.update(bytes.data(), bytes.size());
+  return h.hex_digest();
+}
+
+// The cached statistic if the file exists, every key field matches and the
+// data matches its checksum; else undefined (the caller recomputes and
+// overwrites it). A cache that exists but fails a check is reported on stderr:
+// it means a crash before atomic writes, a disk error or a hand edit.
 at::Tensor read_cache(const std::filesystem::path& file, const nlohmann::ordered_json& key, int64_t d_mlp,
                       int64_t& n_tokens) {
   if (!std::filesystem::exists(file)) return {};
+  const auto reject = [&](const std::string& why) {
+    fmt::print(stderr, "editgate: statistics cache {} is unusable ({}); recomputing it\n", file.string(), why);
+    return at::Tensor();
+  };
   std::shared_ptr<const harness::SafetensorsFile> f;
   try {
     f = harness::SafetensorsFile::open(file);
-  } catch (const InputError&) {
-    return {};  // unreadable (truncated by a crash before atomic writes, or foreign): recompute
+  } catch (const InputError& e) {
+    return reject(e.what());
   }
   const auto& meta = f->metadata();
   const auto field = [&](const std::string& name) {
     const auto it = meta.find(name);
     return it == meta.end() ? std::string() : it->second;
   };
-  if (field("format") != kFormat || field("key") != key.dump()) return {};
+  if (field("format") != kFormat) return reject("format is not " + std::string(kFormat));
+  if (field("key") != key.dump()) return reject("its key differs from this run's");
   const auto* info = f->find("mom2");
-  if (info == nullptr || info->shape != std::vector<int64_t>{d_mlp, d_mlp}) return {};
-  n_tokens = std::stoll(field("n_tokens"));
+  if (info == nullptr || info->shape != std::vector<int64_t>{d_mlp, d_mlp}) return reject("no mom2 tensor of this shape");
+  if (field("sha256") != payload_sha256(f->bytes("mom2"))) return reject("checksum mismatch");
+  const auto n = field("n_tokens");
+  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) return reject("bad n_tokens");
+  n_tokens = std::stoll(n);
   return f->tensor("mom2").to(at::kDouble);
 }
 
@@ -179,14 +198,18 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& tm, const T
   for (auto& s : out) {
     if (s.from_cache) continue;
     // Round through the stored dtype, so a fresh statistic equals a cached one bit for bit.
-    const auto stored = (sums.at(s.layer) / static_cast<double>(n)).to(o.stored_dtype).cpu();
+    const auto stored = (sums.at(s.layer) / static_cast<double>(n)).to(o.stored_dtype).cpu().contiguous();
     s.mom2 = stored.to(at::kDouble).to(tm.model().device());
     s.n_tokens = n;
     s.seconds = seconds;
     if (!o.cache_dir.empty()) {
       std::filesystem::create_directories(o.cache_dir);
+      const auto checksum = payload_sha256({static_cast<const std::byte*>(stored.data_ptr()), stored.nbytes()});
       harness::write_safetensors(s.cache_file, {{"mom2", stored}},
-                                 {{"format", kFormat}, {"key", s.key.dump()}, {"n_tokens", std::to_string(n)}});
+                                 {{"format", kFormat},
+                                  {"key", s.key.dump()},
+                                  {"n_tokens", std::to_string(n)},
+                                  {"sha256", checksum}});
     }
   }
   return out;

@@ -67,7 +67,7 @@ void TextCorpus::for_each(const std::function<bool(std::string_view)>& fn) const
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
       throw InputError(path_.string(), "line " + std::to_string(line_no), "a JSON object per line", e.what());
     }
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {

@@ -1,18 +1,25 @@
 #include "harness/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28, _GNU_SOURCE)
 #include <cstring>
 #include <random>
 #include <system_error>
 
 #include "harness/input_error.h"
+#include "harness/interrupt.h"
 
 namespace editgate {
 namespace fs = std::filesystem;
 namespace {
+
+fs::path parent_or_dot(const fs::path& p) {
+  return p.parent_path().empty() ? fs::path(".") : p.parent_path();
+}
 
 fs::path temp_sibling(const fs::path& target) {
   // pid + random suffix: two processes writing the same target never share a temp path.
@@ -20,6 +27,30 @@ fs::path temp_sibling(const fs::path& target) {
   const auto name = "." + target.filename().string() + ".tmp-" +
                     std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000007ULL);
   return target.parent_path() / name;
+}
+
+// Temporary siblings of `target` left by processes that died (SIGKILL, power
+// loss) before their rename: removed before a new write of the same target, so
+// crashes do not accumulate hidden half-written checkpoints.
+void sweep_stale_siblings(const fs::path& target) {
+  const std::string prefix = "." + target.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent_or_dot(target), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const auto rest = name.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos) continue;
+    pid_t pid = 0;
+    try {
+      pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive or unknown
+    std::error_code remove_ec;
+    fs::remove_all(entry.path(), remove_ec);
+  }
 }
 
 void fsync_path(const fs::path& p, bool directory) {
@@ -39,19 +70,18 @@ void ensure_parent(const fs::path& target) {
   }
 }
 
-fs::path parent_or_dot(const fs::path& p) {
-  return p.parent_path().empty() ? fs::path(".") : p.parent_path();
-}
-
 }  // namespace
 
 void write_file_atomic_with(const fs::path& path,
                             const std::function<void(const fs::path&)>& fill) {
   ensure_parent(path);
+  sweep_stale_siblings(path);
   const fs::path tmp = temp_sibling(path);
+  const PendingOutput pending(tmp);
   try {
     fill(tmp);
     fsync_path(tmp, false);
+    const auto commit = commit_guard();
     fs::rename(tmp, path);
   } catch (...) {
     std::error_code ec;
@@ -86,7 +116,9 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
 void write_directory_atomic(const fs::path& dir,
                             const std::function<void(const fs::path&)>& fill) {
   ensure_parent(dir);
+  sweep_stale_siblings(dir);
   const fs::path tmp = temp_sibling(dir);
+  const PendingOutput pending(tmp);
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) throw InputError(dir.string(), "", "a writable directory", ec.message());
@@ -96,15 +128,25 @@ void write_directory_atomic(const fs::path& dir,
       fsync_path(entry.path(), entry.is_directory());
     }
     fsync_path(tmp, true);
-    // rename(2) cannot replace a non-empty directory: move the old one aside first,
-    // so the target is never missing for longer than two renames.
-    fs::path old;
+    // rename(2) cannot replace a non-empty directory. Linux swaps the two
+    // names atomically (RENAME_EXCHANGE), so a crash leaves the old or the new
+    // directory under `dir`, never neither; the old one, now under the temporary
+    // name, is removed (or swept by the next write if a crash comes first).
+    // Filesystems without the exchange get two renames, a window where `dir`
+    // is missing. An interrupt waits for the commit (commit_guard).
+    const auto commit = commit_guard();
     if (fs::exists(dir)) {
-      old = temp_sibling(dir);
-      fs::rename(dir, old);
+      if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+        fs::remove_all(tmp, ec);
+      } else {
+        const fs::path old = temp_sibling(dir);
+        fs::rename(dir, old);
+        fs::rename(tmp, dir);
+        fs::remove_all(old, ec);
+      }
+    } else {
+      fs::rename(tmp, dir);
     }
-    fs::rename(tmp, dir);
-    if (!old.empty()) fs::remove_all(old, ec);
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

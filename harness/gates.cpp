@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 
 namespace editgate::harness {
 namespace {
@@ -84,13 +85,7 @@ GateSpec GateSpec::from_json(const json& j, const std::string& path) {
 }
 
 GateSpec GateSpec::load(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string(), "", "a readable gate spec JSON file", "cannot open it");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const auto j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) throw InputError(path.string(), "", "valid JSON", "a parse error");
-  return from_json(j, path.string());
+  return from_json(read_json_file(path, "a readable gate spec JSON file"), path.string());
 }
 
 json GateSpec::to_json() const {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include "harness/activation_check.h"
 #include "harness/scoring.h"
 
 namespace editgate::harness {
@@ -29,6 +30,12 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
     opts.attention_mask = step_mask;
     if (options.use_cache) opts.cache = &cache;
     const auto logits = model.forward(step_ids, opts);
+    if (step == 0) {
+      // The prompt pass (later steps add one token each); located without the cache if it fails.
+      ForwardOptions plain;
+      plain.attention_mask = step_mask;
+      require_finite_logits(model, logits, step_ids, plain, step_mask);
+    }
     const auto next = logits.select(1, logits.size(1) - 1).argmax(-1).cpu();  // [batch]
     const auto* next_ptr = next.data_ptr<int64_t>();
     bool all_done = true;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 
 namespace editgate::harness {
 namespace {
@@ -178,11 +179,9 @@ ModelConfig ModelConfig::load(const std::filesystem::path& dir) {
     throw InputError(path.string(), "", "a readable config.json", "no such file",
                      "is " + dir.string() + " a Hugging Face checkpoint directory?");
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw InputError(path.string(), "", "valid JSON", "a parse error");
-  return from_json(j, path.string());
+  auto c = from_json(read_json_file(path, "a readable config.json"), path.string());
+  c.source = dir.string();
+  return c;
 }
 
 }  // namespace editgate::harness

@@ -43,6 +43,7 @@ struct ModelConfig {
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   nlohmann::json raw;  // the file as read, written back unchanged on save
+  std::string source;  // the checkpoint directory it was loaded from ("" when built in memory), for messages
 
   // Reads and validates `dir/config.json`; InputError naming the field on any problem.
   static ModelConfig load(const std::filesystem::path& dir);

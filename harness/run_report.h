@@ -73,6 +73,11 @@ struct RunMetadata {
   std::string hostname;
   std::string timestamp;  // UTC, "YYYY-MM-DDThh:mm:ss" (no fraction: Ant JUnit requires it)
   std::map<std::string, double> phase_seconds;  // "load", "suites", "reports", ...
+  // Everything else needed to rerun the verdict, as a JSON object's text
+  // (libtorch version, every input file's path and sha256, suites, suite
+  // options, the edit's method, hyperparameters, seed and context prefixes
+  // from edit_manifest.json); empty: not recorded.
+  std::string rerun_json;
 };
 
 struct RunReport {

@@ -95,7 +95,7 @@ json parse_header(const std::string& path, std::string_view text) {
   }
   try {
     return json::parse(text.begin(), text.end(), on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path, "header", "valid UTF-8 JSON", e.what(), "corrupt file?");
   }
 }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "harness/activation_check.h"
+
 namespace editgate::harness {
 
 double ScoreResult::sum() const { return std::accumulate(token_logprobs.begin(), token_logprobs.end(), 0.0); }
@@ -52,7 +54,9 @@ void score_one_batch(Transformer& model, const ScoreItem* items, int64_t n, Padd
   const auto batch = pad_batch(rows, padding);
   ForwardOptions opts;
   opts.attention_mask = batch.mask;
-  const auto logprobs = at::log_softmax(model.forward(batch.ids, opts).to(at::kFloat), -1).cpu();  // [b, pos, vocab]
+  const auto logits = model.forward(batch.ids, opts);
+  require_finite_logits(model, logits, batch.ids, opts, batch.mask);
+  const auto logprobs = at::log_softmax(logits.to(at::kFloat), -1).cpu();  // [b, pos, vocab]
 
   for (int64_t i = 0; i < n; ++i) {
     const auto& item = items[i];
@@ -95,7 +99,9 @@ at::Tensor next_token_logprobs(Transformer& model, const std::vector<std::vector
     const auto batch = pad_batch(rows, Padding::kLeft);
     ForwardOptions opts;
     opts.attention_mask = batch.mask;
-    const auto logits = model.forward(batch.ids, opts).select(1, batch.ids.size(1) - 1);
+    const auto all_logits = model.forward(batch.ids, opts);
+    require_finite_logits(model, all_logits, batch.ids, opts, batch.mask);
+    const auto logits = all_logits.select(1, batch.ids.size(1) - 1);
     parts.push_back(at::log_softmax(logits.to(at::kFloat), -1).cpu());
   }
   if (parts.empty()) return at::empty({0, model.config().vocab_size}, at::kFloat);

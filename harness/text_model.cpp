@@ -8,15 +8,16 @@
 #include "harness/codebook_adapter.h"
 #include "harness/steering_adapter.h"
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 
 namespace editgate::harness {
 namespace {
 
 bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, const Tokenizer& tok) {
   const auto path = dir / "tokenizer_config.json";
-  if (std::ifstream in(path); in) {
-    const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(path.string(), "", "a JSON object", "invalid JSON");
+  if (std::filesystem::exists(path)) {
+    const auto j = read_json_file(path);
+    if (!j.is_object()) throw InputError(path.string(), "", "a JSON object", j.type_name());
     if (j.contains("add_bos_token")) {
       if (!j["add_bos_token"].is_boolean()) {
         throw InputError(path.string(), "add_bos_token", "true or false", j["add_bos_token"].dump());

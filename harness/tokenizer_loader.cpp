@@ -33,7 +33,7 @@ std::string read_file(const fs::path& path, const std::string& what) {
 Json parse_json(const fs::path& path, const std::string& what) {
   try {
     return Json::parse(read_file(path, what));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(path.string(), "", what, e.what(), "truncated download or hand edit?");
   }
 }

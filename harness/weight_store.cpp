@@ -58,7 +58,7 @@ json parse_index(const fs::path& index) {
   }
   try {
     return json::parse(text, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(index.string(), "", "valid JSON", e.what());
   }
 }

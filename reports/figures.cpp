@@ -283,7 +283,7 @@ std::vector<CheckedFigure> check_figures(const std::map<std::string, std::string
     f.kind = std::string(figure_kind(key));
     try {
       f.value = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
       f.error = "figure '" + key + "': not valid JSON: " + e.what();
       out.push_back(std::move(f));
       continue;

@@ -25,7 +25,7 @@ json metrics_json(const std::vector<harness::Metric>& ms) {
 json metadata_json(const harness::RunMetadata& m) {
   json phases = json::object();
   for (const auto& [phase, seconds] : m.phase_seconds) phases[phase] = seconds;
-  return {{"editgate_version", m.editgate_version},
+  json out = {{"editgate_version", m.editgate_version},
           {"base_dir", m.base_dir},
           {"base_sha256", m.base_sha256},
           {"edited_dir", m.edited_dir},
@@ -38,6 +38,8 @@ json metadata_json(const harness::RunMetadata& m) {
           {"hostname", m.hostname},
           {"timestamp", m.timestamp},
           {"phase_seconds", std::move(phases)}};
+  if (!m.rerun_json.empty()) out["rerun"] = json::parse(m.rerun_json);
+  return out;
 }
 
 json gate_json(const harness::RunReport& report, const harness::GateResult& g) {

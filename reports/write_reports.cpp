@@ -47,15 +47,38 @@ std::string mark(const harness::GateResult& g, const SummaryOptions& o) {
   return m;
 }
 
+// True when `dir` is absent or holds nothing but editgate's three reports, so
+// it can be replaced as a whole.
+bool owned_report_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return true;
+  if (!std::filesystem::is_directory(dir, ec)) return false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name != kReportJsonFile && name != kJunitXmlFile && name != kReportHtmlFile) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void write_reports(const harness::RunReport& report, const std::filesystem::path& dir) {
   const std::string json = report_json(report);
   const std::string xml = junit_xml(report);
   const std::string html = report_html(report);
-  write_file_atomic(dir / kReportJsonFile, json);
-  write_file_atomic(dir / kJunitXmlFile, xml);
-  write_file_atomic(dir / kReportHtmlFile, html);
+  const auto write_three = [&](const std::filesystem::path& to) {
+    write_file_atomic(to / kJunitXmlFile, xml);
+    write_file_atomic(to / kReportHtmlFile, html);
+    write_file_atomic(to / kReportJsonFile, json);  // last: report.json present => the set is complete
+  };
+  // A report directory of its own is replaced as one unit (the three reports of
+  // one run, or the previous run's); a shared one (`--report-dir .`) gets the
+  // files one by one, each atomic.
+  if (owned_report_dir(dir)) {
+    write_directory_atomic(dir, write_three);
+  } else {
+    write_three(dir);
+  }
 }
 
 std::string summary_table(const harness::RunReport& report, const SummaryOptions& o) {

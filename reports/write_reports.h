@@ -15,9 +15,11 @@ inline constexpr const char* kReportJsonFile = "report.json";
 inline constexpr const char* kJunitXmlFile = "junit.xml";
 inline constexpr const char* kReportHtmlFile = "report.html";
 
-// Renders report.json, junit.xml and report.html, then writes each into `dir`
-// (created if missing) atomically. All three are rendered before the first is
-// written, so a rendering error leaves the directory as it was.
+// Renders report.json, junit.xml and report.html, then writes them into `dir`
+// (created if missing). All three are rendered before the first is written, so
+// a rendering error leaves the directory as it was. A directory that holds
+// only these reports (or does not exist) is replaced as a whole, atomically;
+// in a shared directory each file is replaced atomically, report.json last.
 void write_reports(const harness::RunReport& report, const std::filesystem::path& dir);
 
 struct SummaryOptions {

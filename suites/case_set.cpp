@@ -6,22 +6,13 @@
 #include <sstream>
 
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 
 namespace editgate::suites {
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-json read_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", "a readable JSON file", "cannot open it");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) throw InputError(path.string(), "", "valid JSON", "a parse error");
-  return j;
-}
 
 // Field access that names the record and the field in every error.
 class Record {
@@ -213,7 +204,7 @@ std::string detect_format(const json& doc, const std::string& path) {
 }  // namespace
 
 CaseSet load_requests(const fs::path& path) {
-  const json doc = read_json(path);
+  const json doc = harness::read_json_file(path);
   CaseSet set;
   set.requests_path = path;
   set.format = detect_format(doc, path.string());
@@ -229,7 +220,7 @@ CaseSet load_requests(const fs::path& path) {
 }
 
 std::vector<PreservationFact> load_preservation(const fs::path& path) {
-  const json doc = read_json(path);
+  const json doc = harness::read_json_file(path);
   const std::string p = path.string();
   if (!doc.is_object() || !doc.contains("facts") || !doc["facts"].is_array()) {
     throw InputError(p, "facts", "an object with a \"facts\" list", doc.type_name());
@@ -245,7 +236,7 @@ std::vector<PreservationFact> load_preservation(const fs::path& path) {
 }
 
 void load_cot(const fs::path& path, CaseSet& into) {
-  const json doc = read_json(path);
+  const json doc = harness::read_json_file(path);
   const std::string p = path.string();
   if (!doc.is_object() || !doc.contains("items") || !doc["items"].is_array()) {
     throw InputError(p, "items", "an object with an \"items\" list", doc.type_name());

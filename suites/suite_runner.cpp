@@ -1,5 +1,7 @@
 #include "suites/suite_runner.h"
 
+#include <nlohmann/json.hpp>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -41,6 +43,66 @@ std::string file_sha256(const fs::path& p) {
   return h.hex_digest();
 }
 
+// report.json's metadata.rerun: every input with its hash, the options, and
+// the edit's own reproduction record (method, hparams, seed, context prefixes).
+std::string rerun_record(const RunConfig& config, const CaseSet& cases, const std::vector<std::string>& suites) {
+  using nlohmann::ordered_json;
+  ordered_json inputs = ordered_json::object();
+  const auto add = [&](const char* role, const fs::path& p) {
+    if (!p.empty()) inputs[role] = {{"path", p.string()}, {"sha256", file_sha256(p)}};
+  };
+  add("requests", config.requests);
+  add("preservation", cases.preservation_path);
+  add("cot", beside(config.cot, config.requests, "cot.json"));
+  add("spec", config.spec);
+  add("eraser", config.eraser);
+  add("concept_dataset", config.concept_dataset);
+  add("edit_manifest", fs::exists(config.edited_dir / "edit_manifest.json") ? config.edited_dir / "edit_manifest.json"
+                                                                             : fs::path());
+  const auto& o = config.options;
+  ordered_json j = {{"libtorch_version", TORCH_VERSION},
+                    {"inputs", std::move(inputs)},
+                    {"suites", suites},
+                    {"suite_options",
+                     {{"seed", o.seed},
+                      {"fluency_max_new_tokens", o.fluency_max_new_tokens},
+                      {"max_generation_prompts", o.max_generation_prompts},
+                      {"max_cot_items", o.max_cot_items},
+                      {"ripple_max_new_tokens", o.ripple_max_new_tokens}}}};
+  // The manifest is the editor's claim, recorded as found; audit checks it.
+  if (const auto manifest = config.edited_dir / "edit_manifest.json"; fs::exists(manifest)) {
+    std::ifstream in(manifest, std::ios::binary);
+    const auto m = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (m.is_object()) {
+      ordered_json edit = ordered_json::object();
+      for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "editgate_version"}) {
+        if (m.contains(key)) edit[key] = m[key];
+      }
+      j["edit"] = std::move(edit);
+    }
+  }
+  return j.dump();
+}
+
+bool selected(const RunConfig& config, const std::string& suite) {
+  return config.suites.empty() || std::find(config.suites.begin(), config.suites.end(), suite) != config.suites.end();
+}
+
+// A gate on unrelated-fact preservation needs the facts; without them the
+// suite cannot measure it, and the run would end after every suite with an
+// error about the spec. Said before any model is loaded, naming the fix.
+void require_gated_inputs(const harness::GateSpec& spec, const RunConfig& config, const CaseSet& cases) {
+  if (cases.edits.empty() || !cases.preservation.empty() || !selected(config, "FactPreservation")) return;
+  for (const auto& rule : spec.rules) {
+    if (rule.suite == "FactPreservation" && rule.metric.starts_with("unrelated")) {
+      throw InputError(config.requests.string(), "--preservation",
+                       "unrelated facts for the gate FactPreservation." + rule.metric,
+                       "no --preservation and no preservation.json beside the requests",
+                       "pass --preservation FILE, or a --spec without that gate");
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> suite_names() {
@@ -73,7 +135,19 @@ harness::RunReport run_gate(const RunConfig& config) {
     }
   }
   const harness::GateSpec spec = config.spec.empty() ? harness::GateSpec::defaults() : harness::GateSpec::load(config.spec);
+  // A rule on a suite that does not exist would never be evaluated: a typo
+  // would silently turn a gate off.
+  for (size_t i = 0; i < spec.rules.size(); ++i) {
+    const auto& names = suite_names();
+    if (std::find(names.begin(), names.end(), spec.rules[i].suite) == names.end()) {
+      std::string valid;
+      for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+      throw InputError(config.spec.string(), "gates[" + std::to_string(i) + "].suite", "one of " + valid,
+                       "'" + spec.rules[i].suite + "'");
+    }
+  }
   const CaseSet cases = load_run_cases(config);
+  require_gated_inputs(spec, config, cases);
 
   harness::RunReport report;
   auto& meta = report.meta;
@@ -105,6 +179,9 @@ harness::RunReport run_gate(const RunConfig& config) {
       selected.push_back(&s);
     }
   }
+  std::vector<std::string> selected_names;
+  for (const auto* s : selected) selected_names.push_back(s->name);
+  meta.rerun_json = rerun_record(config, cases, selected_names);
   harness::ProgressBar bar("gate: suites", static_cast<int64_t>(selected.size()), "suites");
   for (size_t i = 0; i < selected.size(); ++i) {
     if (config.show_progress) bar.update(static_cast<int64_t>(i), selected[i]->name);

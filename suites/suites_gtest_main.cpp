@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 #include "reports/report_format.h"
 #include "suites/suite_runner.h"
 
@@ -82,9 +84,17 @@ std::string take_flag(int& argc, char** argv, const std::string& name) {
 editgate::suites::RunConfig parse_config(int& argc, char** argv) {
   editgate::suites::RunConfig c;
   if (const auto file = take_flag(argc, argv, "--config"); !file.empty()) {
-    std::ifstream in(file);
-    const auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw editgate::InputError(file, "", "a JSON object", "invalid JSON");
+    const auto j = editgate::harness::read_json_file(file, "a readable run configuration");
+    if (!j.is_object()) throw editgate::InputError(file, "", "a JSON object", j.type_name());
+    // A misspelt key would silently drop an input (a spec, the preservation facts).
+    static const std::set<std::string> kKeys = {"base", "edited", "requests", "preservation", "cot", "spec", "device"};
+    for (const auto& [key, value] : j.items()) {
+      if (!kKeys.count(key)) {
+        throw editgate::InputError(file, key, "one of base, edited, requests, preservation, cot, spec, device",
+                                   "an unknown key");
+      }
+      if (!value.is_string()) throw editgate::InputError(file, key, "a string (a path)", value.type_name());
+    }
     const auto str = [&](const char* k) { return j.contains(k) ? j[k].get<std::string>() : std::string(); };
     c.base_dir = str("base");
     c.edited_dir = str("edited");

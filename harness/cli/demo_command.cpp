@@ -15,6 +15,7 @@
 #include "harness/atomic_file.h"
 #include "harness/cli/commands.h"
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 #include "harness/text_model.h"
 #include "suites/suite_runner.h"
 
@@ -49,17 +50,9 @@ fs::path default_fixture() {
   return EDITGATE_DEFAULT_FIXTURE_DIR;
 }
 
-json read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw InputError(p.string(), "", "a readable JSON file", "cannot open it");
-  auto j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw InputError(p.string(), "", "valid JSON", "a parse error");
-  return j;
-}
-
 // The first n CounterFact cases of the fixture's edit requests, as their own file.
 fs::path write_first_cases(const fs::path& from, int64_t n, const fs::path& to) {
-  json all = read_json_file(from);
+  json all = harness::read_json_file(from);
   if (!all.is_array() || all.empty()) throw InputError(from.string(), "", "a non-empty list of cases", all.type_name());
   json some = json::array();
   for (int64_t i = 0; i < n && i < static_cast<int64_t>(all.size()); ++i) some.push_back(all[static_cast<size_t>(i)]);

@@ -71,7 +71,7 @@ std::optional<editors::TextCorpus> fixture_corpus(const fs::path& model_dir, int
   json w;
   try {
     w = json::parse(buf.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(world_file.string(), "", "valid JSON", e.what());
   }
   if (!w.contains("config") || !w.contains("seed")) {
@@ -103,7 +103,7 @@ std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vec
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(file.string(), "", "valid JSON", e.what());
   }
   const json& list = j.is_object() && j.contains("facts") ? j["facts"] : j;

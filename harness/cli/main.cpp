@@ -7,9 +7,11 @@
 
 #include "harness/cli/commands.h"
 #include "harness/input_error.h"
+#include "harness/interrupt.h"
 
 int main(int argc, char** argv) {
   using namespace editgate::cli;
+  editgate::install_interrupt_handler();  // before any thread starts: Ctrl-C -> exit 130, no partial output
   CLI::App app{
       "editgate: apply a model edit (ROME, MEMIT, LEACE, ...), test what it changed, and gate the release.\n"
       "Exit codes: 0 success or pass, 1 a gate failed, 2 bad input or usage, 3 internal error."};

@@ -1,6 +1,6 @@
 // Second-moment statistics: equal to E[k kᵀ] collected by hand, several layers
 // in one pass, exact token budget, and a cache that is reused only when every
-// key field matches.
+// key field matches and whose data matches its checksum.
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -109,7 +109,7 @@ TEST(SecondMoment, StaleOrCorruptCacheFileIsRecomputed) {
   auto wrong = first.key;
   wrong["corpus_sha256"] = "0";
   harness::write_safetensors(first.cache_file, {{"mom2", at::zeros_like(first.mom2.cpu())}},
-                             {{"format", "editgate.mom2.v1"}, {"key", wrong.dump()}, {"n_tokens", "1"}});
+                             {{"format", "editgate.mom2.v2"}, {"key", wrong.dump()}, {"n_tokens", "1"}});
   auto s = compute_second_moments(m.model(), corpus, o)[0];
   EXPECT_FALSE(s.from_cache);
   EXPECT_TRUE(at::equal(s.mom2, first.mom2));
@@ -117,6 +117,30 @@ TEST(SecondMoment, StaleOrCorruptCacheFileIsRecomputed) {
   s = compute_second_moments(m.model(), corpus, o)[0];
   EXPECT_FALSE(s.from_cache);
   EXPECT_TRUE(compute_second_moments(m.model(), corpus, o)[0].from_cache);
+}
+
+// One flipped bit in the cached data (a disk error, a hand edit): the header,
+// key and shape still match, only the checksum tells. Must be recomputed.
+TEST(SecondMoment, CacheWithAFlippedByteIsDetectedAndRecomputed) {
+  EditTestModel m;
+  testing::TempDir dir;
+  auto o = options({1});
+  o.cache_dir = dir.path();
+  const auto corpus = TextCorpus::from_documents("t", testing::test_corpus_documents(5));
+  const auto first = compute_second_moments(m.model(), corpus, o)[0];
+  ASSERT_TRUE(compute_second_moments(m.model(), corpus, o)[0].from_cache);
+  {
+    std::fstream f(first.cache_file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-3, std::ios::end);  // inside the last float of the data buffer
+    char c = 0;
+    f.get(c);
+    f.seekp(-3, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  const auto s = compute_second_moments(m.model(), corpus, o)[0];
+  EXPECT_FALSE(s.from_cache) << "a corrupted cache must not be used";
+  EXPECT_TRUE(at::equal(s.mom2, first.mom2));
+  EXPECT_TRUE(compute_second_moments(m.model(), corpus, o)[0].from_cache) << "the recomputed cache is written back";
 }
 
 TEST(SecondMoment, RejectsBadInput) {
