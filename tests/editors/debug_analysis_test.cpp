@@ -61,21 +61,30 @@ TEST(FixtureDebug, PointsAtTheLayerABrokenFactWasEditedAt) {
     const auto r = debug_prediction(tm, req.prompt, req.target_new, req.subject, o);
     EXPECT_EQ(r.knockout_layer, 0);  // the base's own fact
   }
+  // Not every fact can be moved from layer 1 or 2 (the subject site is layer
+  // 0); the first of the first ten cases whose edit breaks the fact is debugged.
+  const auto requests = load_counterfact_requests(*dir / "requests" / "edits.counterfact.json");
   for (const int64_t layer : {1, 2}) {
-    auto tm = harness::TextModel::load(*dir);
-    auto h = parse_rome_hparams(nlohmann::json::parse(*embedded_hparams("rome/fixture")), "rome/fixture");
-    h.layer = layer;
-    h.mom2.adjustment = false;
-    h.value.clamp_norm_factor = 4;  // the fixture's 1.25 is tuned for layer 0; deeper edits need room
-    h.value.num_steps = 60;
-    apply_rome(tm, {req}, h, sample_context_templates(tm, h.context, 0), {});
-    const auto r = debug_prediction(tm, req.prompt, req.target_true, req.subject, o);
-    for (const auto& line : r.summary) std::cout << line << "\n";
-    ASSERT_NE(r.actual_id, r.expected_id) << "the edit at layer " << layer << " did not break the fact";
-    EXPECT_TRUE(r.ig.complete);
-    EXPECT_EQ(r.knockout_layer, layer);
-    EXPECT_EQ(r.knockout_position, r.trace->subject_end - 1);
-    EXPECT_NE(r.suggestion.find("--layers " + std::to_string(layer)), std::string::npos) << r.suggestion;
+    bool broken = false;
+    for (size_t i = 0; i < 10 && !broken; ++i) {
+      const auto& q = requests[i];
+      auto tm = harness::TextModel::load(*dir);
+      auto h = parse_rome_hparams(nlohmann::json::parse(*embedded_hparams("rome/fixture")), "rome/fixture");
+      h.layer = layer;
+      h.mom2.adjustment = false;
+      h.value.clamp_norm_factor = 4;  // the fixture's 1.25 is tuned for layer 0; deeper edits need room
+      h.value.num_steps = 60;
+      apply_rome(tm, {q}, h, sample_context_templates(tm, h.context, 0), {});
+      const auto r = debug_prediction(tm, q.prompt, q.target_true, q.subject, o);
+      if (r.actual_id == r.expected_id) continue;
+      broken = true;
+      for (const auto& line : r.summary) std::cout << line << "\n";
+      EXPECT_TRUE(r.ig.complete);
+      EXPECT_EQ(r.knockout_layer, layer) << "case " << i;
+      EXPECT_EQ(r.knockout_position, r.trace->subject_end - 1);
+      EXPECT_NE(r.suggestion.find("--layers " + std::to_string(layer)), std::string::npos) << r.suggestion;
+    }
+    EXPECT_TRUE(broken) << "no ROME edit at layer " << layer << " broke one of the first ten facts";
   }
 }
 
