@@ -15,6 +15,7 @@ namespace editgate::harness {
 
 class TextModel {
  public:
+  // `dir`: a HF checkpoint directory, or a GGUF file (gguf_model.h).
   static TextModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
 
   Transformer& model() { return *loaded_.model; }
