@@ -27,7 +27,7 @@
 
 namespace editgate::harness {
 
-// True when `path` is a regular file starting with the GGUF magic.
+// True when `path` is a regular file named *.gguf or starting with the GGUF magic.
 bool is_gguf_file(const std::filesystem::path& path);
 
 class GgufCheckpoint {

@@ -222,7 +222,7 @@ std::shared_ptr<const GgufFile> GgufFile::open(const fs::path& path) {
   if (std::memcmp(magic, "GGUF", 4) != 0) {
     c.fail("magic", "\"GGUF\"", "bytes " + std::to_string(uint8_t(magic[0])) + " " + std::to_string(uint8_t(magic[1])) +
                                      " " + std::to_string(uint8_t(magic[2])) + " " + std::to_string(uint8_t(magic[3])),
-           "not a GGUF file (GGML/GGJT files need llama.cpp's converter)");
+           "not a GGUF file; GGML/GGJT files need llama.cpp's converter");
   }
   file->version_ = c.read<uint32_t>("version");
   if (file->version_ != 2 && file->version_ != 3) {
