@@ -109,7 +109,12 @@ SubjectPrompt encode_subject_prompt(const harness::TextModel& tm, const std::str
   // As the reference does: the subject's last token is the last token of the
   // text up to the end of the subject.
   const auto upto = tm.encode_prompt(text.substr(0, slot + subject.size()));
-  const auto before = tm.encode_prompt(text.substr(0, slot));
+  // The reference (repr_tools.get_words_idxs_in_templates) moves the space
+  // before the subject into it: byte-level BPE merges " France" into one token,
+  // so "The capital of " would end in a lone space token that "...of France" lacks.
+  std::string prefix = text.substr(0, slot);
+  if (!prefix.empty() && prefix.back() == ' ') prefix.pop_back();
+  const auto before = tm.encode_prompt(prefix);
   if (upto.size() <= before.size() || upto.size() > out.ids.size()) {
     throw InputError("", "case_id " + case_id + ": requested_rewrite.subject",
                      "a subject that encodes to at least one token of its own", "'" + subject + "'");

@@ -295,7 +295,8 @@ std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
 
 std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& manifest,
                                    const std::filesystem::path& out) {
-  std::map<std::string, std::string> files;
+  // A GGUF base brings the tokenizer files made from its metadata.
+  std::map<std::string, std::string> files = tm.loaded().companion_files;
   if (manifest.adapter.is_null() && tm.codebook() != nullptr) {
     // A weight edit of a GRACE-edited model keeps its codebook (it was active while editing).
     manifest.adapter = {{"kind", harness::kCodebookAdapterKind}, {"file", harness::kCodebookFile},

@@ -3,11 +3,13 @@
 #include <ATen/ATen.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
 #include "harness/atomic_file.h"
 #include "harness/device.h"
+#include "harness/gguf_model.h"
 #include "harness/input_error.h"
 #include "harness/codebook_adapter.h"
 #include "harness/steering_adapter.h"
@@ -48,47 +50,55 @@ std::string file_for(const WeightStore& store, const std::string& name) {
 
 }  // namespace
 
-LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
-  ModelConfig config = ModelConfig::load(dir);
-  const at::Device device = resolve_device(options.device);
-  const WeightStore store = WeightStore::open_dir(dir);
+namespace {
 
+// Where a checkpoint's tensors come from: names as stored, each tensor on
+// demand, and the file to name in a message about one.
+struct TensorSource {
+  std::vector<std::string> names;
+  std::function<at::Tensor(const std::string&)> get;
+  std::function<std::string(const std::string&)> where;
+};
+
+// Checks the tensors against what the architecture expects (names, shapes,
+// dtypes, finiteness) and builds the model on the requested device and dtype.
+LoadedModel assemble_model(ModelConfig config, const TensorSource& source, const LoadOptions& options) {
+  const at::Device device = resolve_device(options.device);
   // Build the architecture with no parameters first, only to ask what it expects.
   auto probe = make_transformer(config, {}, at::kCPU);
   const auto expected = probe->expected_tensors();
 
   std::map<std::string, at::Tensor> params;
   at::ScalarType stored = at::kFloat;
-  for (const auto& file_name : store.names()) {
+  for (const auto& file_name : source.names) {
     const std::string name = canonical_name(config, file_name);
-    const std::string where = file_for(store, file_name);
     const auto it = expected.find(name);
     if (it == expected.end()) {
       if (probe->is_optional_tensor(name)) continue;
-      throw InputError(where, "tensor '" + file_name + "'",
+      throw InputError(source.where(file_name), "tensor '" + file_name + "'",
                        "only tensors of a " + config.model_type + " model with the shapes config.json gives",
                        "an unexpected tensor", "does config.json's model_type match the weights?");
     }
     if (name == "lm_head.weight" && config.tie_word_embeddings) continue;  // tied: use the embedding
-    at::Tensor t = store.get(file_name);
+    at::Tensor t = source.get(file_name);
     if (t.sizes().vec() != it->second) {
-      throw InputError(where, "tensor '" + file_name + "'", "shape " + shape_str(it->second) + " (from config.json)",
-                       "shape " + shape_str(t.sizes()));
+      throw InputError(source.where(file_name), "tensor '" + file_name + "'",
+                       "shape " + shape_str(it->second) + " (from config.json)", "shape " + shape_str(t.sizes()));
     }
     if (!is_floating(t.scalar_type())) {
-      throw InputError(where, "tensor '" + file_name + "'", "a floating-point dtype",
+      throw InputError(source.where(file_name), "tensor '" + file_name + "'", "a floating-point dtype",
                        std::string(c10::toString(t.scalar_type())));
     }
     stored = t.scalar_type();
     if (options.check_finite && !at::isfinite(t.to(at::kFloat)).all().item<bool>()) {
-      throw InputError(where, "tensor '" + file_name + "'", "finite values", "NaN or Inf",
+      throw InputError(source.where(file_name), "tensor '" + file_name + "'", "finite values", "NaN or Inf",
                        "the checkpoint is damaged; do not ship it");
     }
     params[name] = t;
   }
   for (const auto& [name, shape] : expected) {
     if (params.count(name) == 0 && !probe->is_optional_tensor(name)) {
-      throw InputError(file_for(store, name), "tensor '" + name + "'", "present with shape " + shape_str(shape),
+      throw InputError(source.where(name), "tensor '" + name + "'", "present with shape " + shape_str(shape),
                        "missing");
     }
   }
@@ -97,10 +107,37 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
   for (auto& [name, t] : params) t = t.to(device, compute).contiguous().clone();  // own the memory, off the mapping
 
   LoadedModel out;
-  out.weights_sha256 = store.sha256();
   out.model = make_transformer(std::move(config), std::move(params), device);
-  out.dir = dir;
   out.stored_dtype = stored;
+  return out;
+}
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& dir, const LoadOptions& options) {
+  if (is_gguf_file(dir)) return load_gguf_model(GgufCheckpoint::open(dir), options);
+  ModelConfig config = ModelConfig::load(dir);
+  const WeightStore store = WeightStore::open_dir(dir);
+  const TensorSource source{store.names(), [&](const std::string& name) { return store.get(name); },
+                            [&](const std::string& name) { return file_for(store, name); }};
+  LoadedModel out = assemble_model(std::move(config), source, options);
+  out.weights_sha256 = store.sha256();
+  out.dir = dir;
+  return out;
+}
+
+LoadedModel load_gguf_model(const GgufCheckpoint& ck, const LoadOptions& options) {
+  ModelConfig config = ModelConfig::from_json(ck.config(), ck.path().string() + " (config from its metadata)");
+  const std::string where = ck.path().string();
+  const TensorSource source{ck.names(), [&](const std::string& name) { return ck.tensor(name); },
+                            [&](const std::string& name) { return where + " (" + ck.gguf_name(name) + ")"; }};
+  LoadedModel out = assemble_model(std::move(config), source, options);
+  // Dequantised weights are f32: the fingerprint is that of the f32 HF checkpoint
+  // this model saves to, so edits and audits of the saved copy line up with it.
+  out.weights_sha256 = parameters_sha256(*out.model, at::kFloat);
+  out.dir = ck.path();
+  out.companion_files = ck.companion_files();
+  out.source_format = "gguf";
   return out;
 }
 

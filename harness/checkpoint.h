@@ -1,6 +1,6 @@
 #pragma once
 // Checkpoint loading and saving: a HF model directory (config.json plus
-// model.safetensors or a sharded index) becomes a Transformer on a device, and
+// model.safetensors or a sharded index), or a GGUF file, becomes a Transformer on a device, and
 // a Transformer becomes a directory again. This unit owns cross-checking the
 // tensors against config.json, legacy GPT-2 names, dtype conversion and the
 // non-finite check; reading bytes is weight_store.h's job.
@@ -25,10 +25,20 @@ struct LoadedModel {
   std::filesystem::path dir;
   std::string weights_sha256;  // layout-independent fingerprint (weight_store.h)
   at::ScalarType stored_dtype = at::kFloat;  // dtype of the floating tensors in the files
+  // "safetensors", or "gguf" for a GGUF file (dequantised to f32; dir is the file).
+  std::string source_format = "safetensors";
+  // Files a saved copy needs that the source has no directory for (a GGUF's
+  // tokenizer.json and tokenizer_config.json, generated from its metadata): name -> bytes.
+  std::map<std::string, std::string> companion_files;
 };
 
+class GgufCheckpoint;
+
 // InputError naming the file and tensor for anything missing, extra, mis-shaped or non-finite.
+// `dir` may also be a GGUF file (see gguf_model.h).
 LoadedModel load_model(const std::filesystem::path& dir, const LoadOptions& options = {});
+// The model of a GGUF file, dequantised to f32, checked like a directory's.
+LoadedModel load_gguf_model(const GgufCheckpoint& checkpoint, const LoadOptions& options = {});
 
 // Writes `model` as a HF checkpoint directory, atomically (temporary directory,
 // then rename): config.json, model.safetensors in `dtype`, the non-weight files

@@ -7,6 +7,7 @@
 
 #include "harness/codebook_adapter.h"
 #include "harness/steering_adapter.h"
+#include "harness/gguf_model.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
 
@@ -63,6 +64,13 @@ std::optional<AdapterFile> adapter_file(const std::filesystem::path& dir) {
 
 TextModel TextModel::load(const std::filesystem::path& dir, const LoadOptions& options) {
   TextModel m;
+  if (is_gguf_file(dir)) {  // one open: weights, tokenizer and add_bos all from the file's metadata
+    const auto ck = GgufCheckpoint::open(dir);
+    m.loaded_ = load_gguf_model(ck, options);
+    m.tokenizer_ = ck.tokenizer();
+    m.add_bos_ = ck.tokenizer_config()["add_bos_token"].get<bool>() && m.tokenizer_->bos_id().has_value();
+    return m;
+  }
   m.loaded_ = load_model(dir, options);
   m.tokenizer_ = load_tokenizer(dir);
   m.add_bos_ = read_add_bos(dir, m.loaded_.model->config(), *m.tokenizer_);

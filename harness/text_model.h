@@ -24,6 +24,7 @@ class SteeringAdapter;  // steering_adapter.h
 
 class TextModel {
  public:
+  // `dir`: a HF checkpoint directory, or a GGUF file (gguf_model.h).
   static TextModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
   TextModel(TextModel&&) noexcept;
   TextModel& operator=(TextModel&&) noexcept;

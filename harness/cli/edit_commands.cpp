@@ -190,6 +190,12 @@ void run_edit_command(const EditFlags& f) {
     throw InputError("", "--batch-size", "--sequential as well (rounds of edits)", "--batch-size alone");
   }
   auto manifest = editors::run_edit(tm, job);
+  if (tm.loaded().source_format == "gguf") {
+    // The edited weights are written as f32 safetensors: a delta added to
+    // dequantised weights is no longer representable in the source's blocks.
+    manifest.extra["base_format"] = {{"format", "gguf"}, {"file", f.model}, {"quantized", false},
+                                     {"note", "base dequantised to f32; the edited checkpoint is f32 HF safetensors, not quantised"}};
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const auto bytes = editors::save_edited_checkpoint(tm, manifest, f.out);
   manifest.phase_seconds["save"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -302,8 +308,9 @@ std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
 }
 
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
-                     const std::string& out, uint64_t seed) {
+                     const std::string& out, uint64_t seed, const std::string& corpus) {
   EditFlags f;
+  f.corpus = corpus;
   f.model = model;
   f.method = method;
   f.requests = requests;
@@ -315,7 +322,7 @@ void edit_checkpoint(const std::string& model, const std::string& method, const 
 void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L or GRACE; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
-  edit->add_option("--model", f->model, "base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  edit->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
   edit->add_option("--method", f->method, "rome, memit, alphaedit, ft or grace (a codebook adapter, no weight change)")
       ->required()
       ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace"}));
@@ -362,7 +369,7 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* trace = app.add_subcommand("trace", "Causal tracing: corrupt the subject, restore one state at a time, "
                                             "print (and draw) where P(answer) comes back");
   auto t = std::make_shared<TraceFlags>();
-  trace->add_option("--model", t->model, "checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  trace->add_option("--model", t->model, "checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
   trace->add_option("--prompt", t->prompt, "prompt, with the subject in it (or {} where it goes)")->required();
   trace->add_option("--subject", t->subject, "the subject to corrupt")->required();
   trace->add_option("--answer", t->answer, "object whose probability is traced (default: the clean top-1)");

@@ -10,7 +10,9 @@
 #include "harness/cli/commands.h"
 #include "harness/generation.h"
 #include "harness/input_error.h"
+#include "harness/gguf_model.h"
 #include "harness/model_config.h"
+#include "harness/packaged_models.h"
 #include "harness/scoring.h"
 #include "harness/text_model.h"
 #include "harness/weight_store.h"
@@ -29,9 +31,10 @@ struct ModelFlags {
   bool json = false;
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--model", dir, "Hugging Face checkpoint directory (config.json, model.safetensors)")
+    cmd->add_option("--model", dir,
+                    "Hugging Face checkpoint directory (config.json, model.safetensors), a .gguf file, or smollm2")
         ->required()
-        ->check(CLI::ExistingDirectory);
+        ->transform(model_path_validator());
     cmd->add_option("--device", device, "cpu, cuda, cuda:N or auto (default: $EDITGATE_DEVICE, else GPU if present)");
     cmd->add_option("--dtype", dtype, "compute dtype: auto (f32 on CPU, the checkpoint's on GPU), f32, f16, bf16");
     cmd->add_flag("--json", json, "print machine-readable JSON on stdout");
@@ -39,7 +42,40 @@ struct ModelFlags {
   TextModel load() const { return TextModel::load(dir, LoadOptions{device, dtype, true}); }
 };
 
+// A GGUF file: the config its metadata maps to, the stored (quantised) types,
+// and the fingerprint of the dequantised f32 weights (what edits and saves use).
+// The architecture facts every inspect prints.
+json config_json(const harness::ModelConfig& config) {
+  return json{{"model_type", config.model_type},
+              {"n_layers", config.n_layers},
+              {"d_model", config.d_model},
+              {"d_mlp", config.d_mlp},
+              {"n_heads", config.n_heads},
+              {"n_kv_heads", config.n_kv_heads},
+              {"d_head", config.d_head},
+              {"vocab_size", config.vocab_size},
+              {"max_positions", config.max_positions},
+              {"tie_word_embeddings", config.tie_word_embeddings}};
+}
+
+json inspect_gguf_json(const std::string& file) {
+  const auto ck = harness::GgufCheckpoint::open(file);
+  const auto loaded = harness::load_gguf_model(ck, LoadOptions{"cpu", "f32", true});
+  int64_t n_params = 0;
+  for (const auto& [name, n] : ck.stored_types()) n_params += n;
+  json j = config_json(loaded.model->config());
+  j.update({{"format", "gguf"},
+            {"gguf_version", ck.file().version()},
+            {"dtypes", ck.stored_types()},
+            {"n_parameters", n_params},
+            {"n_tensors", ck.names().size()},
+            {"tokenizer", ck.file().get_string("tokenizer.ggml.model")},
+            {"weights_sha256", loaded.weights_sha256}});
+  return j;
+}
+
 json inspect_json(const std::string& dir) {
+  if (harness::is_gguf_file(dir)) return inspect_gguf_json(dir);
   const auto config = harness::ModelConfig::load(dir);
   const auto store = harness::WeightStore::open_dir(dir);
   int64_t n_params = 0;
@@ -51,20 +87,12 @@ json inspect_json(const std::string& dir) {
     n_params += n;
     dtypes[info.dtype_name] += n;
   }
-  return json{{"model_type", config.model_type},
-              {"n_layers", config.n_layers},
-              {"d_model", config.d_model},
-              {"d_mlp", config.d_mlp},
-              {"n_heads", config.n_heads},
-              {"n_kv_heads", config.n_kv_heads},
-              {"d_head", config.d_head},
-              {"vocab_size", config.vocab_size},
-              {"max_positions", config.max_positions},
-              {"tie_word_embeddings", config.tie_word_embeddings},
-              {"dtypes", dtypes},
-              {"n_parameters", n_params},
-              {"n_tensors", store.names().size()},
-              {"weights_sha256", store.sha256()}};
+  json j = config_json(config);
+  j.update({{"dtypes", dtypes},
+            {"n_parameters", n_params},
+            {"n_tensors", store.names().size()},
+            {"weights_sha256", store.sha256()}});
+  return j;
 }
 
 void run_inspect(const ModelFlags& f) {
@@ -146,6 +174,19 @@ void run_generate(const ModelFlags& f, const std::string& prompt, int64_t max_ne
 }
 
 }  // namespace
+
+CLI::Validator model_path_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          value = harness::resolve_model_argument(value, "--model").string();
+          return {};
+        } catch (const editgate::InputError& e) {  // CLI11 prefixes the option's name
+          return "expected " + e.expected() + ", got " + e.got() + (e.hint().empty() ? "" : " (" + e.hint() + ")");
+        }
+      },
+      "DIR|FILE.gguf|smollm2");
+}
 
 void register_model_commands(CLI::App& app, int& exit_code) {
   {

