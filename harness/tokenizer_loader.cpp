@@ -311,7 +311,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
     throw InputError(source, "", "an HF tokenizer.json", e.what(), "truncated download or hand edit?");
   }
   if (!j.is_object()) r.fail("", "a JSON object", type_name(j));
