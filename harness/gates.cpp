@@ -109,7 +109,10 @@ GateSpec GateSpec::defaults() {
                     {{"suite", "LinearProbeRecovery"}, {"metric", "probe_accuracy_above_chance"}, {"max", 0.02},
                      {"on", "wilson_lower"}},
                     {{"suite", "ErasureImpact"}, {"metric", "fact_recall"}, {"max_drop_vs_base", 0.02}},
-                    {{"suite", "Fluency"}, {"metric", "entropy_relative_drop"}, {"max", 0.05}}}}};
+                    {{"suite", "Fluency"}, {"metric", "entropy_relative_drop"}, {"max", 0.05}},
+                    // A checkpoint that is not what its manifest says fails, whatever its behaviour:
+                    // noise too small to move an answer is still not the declared edit.
+                    {{"suite", "Audit"}, {"metric", "audit_problems"}, {"max", 0}}}}};
   return from_json(j, "<default gate spec>");
 }
 

@@ -32,6 +32,9 @@ struct SuiteContext {
   // LinearProbeRecovery and ErasureImpact share one pass over the concept data;
   // whichever runs first fills this.
   std::vector<harness::SuiteResult> erasure_results;
+  // The checkpoints' directories, for the Audit suite (empty: it skips).
+  std::filesystem::path base_dir;
+  std::filesystem::path edited_dir;
 };
 
 }  // namespace editgate::suites

@@ -15,6 +15,7 @@ const std::vector<SuiteEntry>& all_suites() {
       {"ErasureImpact", run_erasure_impact},
       {"CoTTruncation", run_cot_truncation},
       {"Fluency", run_fluency},
+      {"Audit", run_audit},
   };
   return kSuites;
 }

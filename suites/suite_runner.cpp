@@ -172,6 +172,8 @@ harness::RunReport run_gate(const RunConfig& config) {
   meta.timestamp = utc_timestamp();
 
   SuiteContext ctx{base, edited, cases, config.options, config.eraser, config.concept_dataset};
+  ctx.base_dir = config.base_dir;
+  ctx.edited_dir = config.edited_dir;
   const auto t_suites = clock::now();
   std::vector<const SuiteEntry*> selected;
   for (const auto& s : all_suites()) {

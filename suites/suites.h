@@ -17,6 +17,10 @@ harness::SuiteResult run_efficacy(SuiteContext& ctx);                  // edit p
 harness::SuiteResult run_paraphrase_generalization(SuiteContext& ctx); // held-out paraphrases
 harness::SuiteResult run_fact_preservation(SuiteContext& ctx);         // unrelated + neighbourhood
 harness::SuiteResult run_fluency(SuiteContext& ctx);                   // n-gram entropy
+// The edited checkpoint against its edit_manifest.json (editors/audit.h): a
+// tensor changed that the manifest does not declare, a declared rank or sha256
+// the file does not have. Skips when there is no manifest or base == edited.
+harness::SuiteResult run_audit(SuiteContext& ctx);
 harness::SuiteResult run_ripple_effects(SuiteContext& ctx);            // RippleEdits criteria
 harness::SuiteResult run_cot_truncation(SuiteContext& ctx);            // early answering, mistakes
 harness::SuiteResult run_linear_probe_recovery(SuiteContext& ctx);     // probe accuracy after LEACE
