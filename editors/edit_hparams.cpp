@@ -89,6 +89,7 @@ class Fields {
     v.kl_factor = positive("kl_factor", v.kl_factor, true);
     v.early_stop_loss = positive("early_stop_loss", v.early_stop_loss, true);
     v.kl_prompts = get<std::vector<std::string>>("kl_prompts", v.kl_prompts);
+    v.allow_tf32 = get<bool>("v_allow_tf32", v.allow_tf32);
     for (const auto& p : v.kl_prompts) {
       if (p.find("{}") == std::string::npos) throw InputError(path_, "kl_prompts", "prompts with \"{}\"", json(p).dump());
     }
@@ -159,6 +160,7 @@ void add_value_json(ordered_json& j, const ValueParams& v) {
   j["kl_factor"] = v.kl_factor;
   j["early_stop_loss"] = v.early_stop_loss;
   j["kl_prompts"] = v.kl_prompts;
+  j["v_allow_tf32"] = v.allow_tf32;
 }
 
 void add_mom2_json(ordered_json& j, const Mom2Params& m) {

@@ -38,6 +38,12 @@ struct ValueParams {
   double kl_factor = 0.0625;         // weight of KL on the essence prompts
   double early_stop_loss = 0.05;     // stop once the loss is below this (the reference's 5e-2)
   std::vector<std::string> kl_prompts = {"{} is a"};  // essence prompts, "{}" for the subject
+  // v_allow_tf32: on CUDA, the δ optimisation's matrix products run in TF32 (10-bit
+  // mantissa, fp32 range). δ is a search result that is only as good as its loss says,
+  // and the closed-form weight update after it stays in full precision, so the
+  // optimisation gives up nothing it is judged by; on an H200 it is the bulk of a
+  // ROME edit. No effect on CPU, so CPU runs stay bit-reproducible.
+  bool allow_tf32 = true;
 };
 
 /// Second-moment statistics C = E[k kᵀ] (second_moment.h).

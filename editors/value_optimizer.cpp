@@ -1,6 +1,7 @@
 #include "editors/value_optimizer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <c10/core/GradMode.h>
 #include <torch/optim/adam.h>
 
@@ -56,6 +57,21 @@ void add_request(Chunk& c, harness::TextModel& tm, const EditRequest& r, const s
     c.row_col.push_back(sp.subject_last);
   }
 }
+
+// cuBLAS's TF32 switch is process-wide: set for the optimisation, restored after
+// (also on a throw), so scoring and the weight update keep full fp32.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool on) : previous_(at::globalContext().allowTF32CuBLAS()) {
+    at::globalContext().setAllowTF32CuBLAS(on);
+  }
+  ~Tf32Scope() { at::globalContext().setAllowTF32CuBLAS(previous_); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool previous_;
+};
 
 at::Tensor long_tensor(const std::vector<int64_t>& v, at::Device dev) { return at::tensor(v, at::kLong).to(dev); }
 
@@ -147,6 +163,7 @@ std::vector<ValueResult> optimize_values(harness::TextModel& tm, const std::vect
                                          const ValueParams& params, const ValueOptions& options) {
   TORCH_CHECK(!templates.empty() && templates.front() == "{}", "optimize_values: the first template must be \"{}\"");
   c10::AutoGradMode grad(true);
+  const Tf32Scope tf32(params.allow_tf32 && tm.model().device().is_cuda());
   const int64_t vocab = tm.model().config().vocab_size;
   std::vector<ValueResult> out;
   out.reserve(requests.size());

@@ -12,6 +12,7 @@
 
 #include "harness/input_error.h"
 #include "harness/interrupt.h"
+#include "harness/remove_tree.h"
 
 namespace editgate {
 namespace fs = std::filesystem;
@@ -49,7 +50,7 @@ void sweep_stale_siblings(const fs::path& target) {
     }
     if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive or unknown
     std::error_code remove_ec;
-    fs::remove_all(entry.path(), remove_ec);
+    harness::remove_tree(entry.path(), remove_ec);
   }
 }
 
@@ -137,18 +138,18 @@ void write_directory_atomic(const fs::path& dir,
     const auto commit = commit_guard();
     if (fs::exists(dir)) {
       if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-        fs::remove_all(tmp, ec);
+        harness::remove_tree(tmp, ec);
       } else {
         const fs::path old = temp_sibling(dir);
         fs::rename(dir, old);
         fs::rename(tmp, dir);
-        fs::remove_all(old, ec);
+        harness::remove_tree(old, ec);
       }
     } else {
       fs::rename(tmp, dir);
     }
   } catch (...) {
-    fs::remove_all(tmp, ec);
+    harness::remove_tree(tmp, ec);
     throw;
   }
   fsync_path(parent_or_dot(dir), true);

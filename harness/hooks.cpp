@@ -87,7 +87,8 @@ HookFn at_positions(std::vector<int64_t> positions, at::Tensor values, bool add)
       if (col >= 0 && col < act.size(1)) {
         // Rebuild the row out of place so autograd sees the substitution
         // (an in-place write into a saved activation would break backward).
-        const auto v = values[b].to(act.dtype()).unsqueeze(0);
+        // Values may be given on the host: a CUDA model's activation decides where they go.
+        const auto v = values[b].to(act.device(), act.scalar_type()).unsqueeze(0);
         const auto mid = add ? row.narrow(0, col, 1) + v : v.expand_as(row.narrow(0, col, 1));
         row = at::cat({row.narrow(0, 0, col), mid, row.narrow(0, col + 1, row.size(0) - col - 1)}, 0);
         touched = true;

@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "harness/remove_tree.h"
+
 namespace editgate {
 namespace fs = std::filesystem;
 namespace {
@@ -27,7 +29,7 @@ std::multiset<fs::path>& pending() {
   // Take the commit lock and never release it: no rename can start after this.
   output_mutex().lock();
   std::error_code ec;
-  for (const auto& p : pending()) fs::remove_all(p, ec);
+  for (const auto& p : pending()) harness::remove_tree(p, ec);
   const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   std::fprintf(stderr, "\neditgate: interrupted (%s); stopped without writing partial output\n", name);
   std::fflush(stderr);

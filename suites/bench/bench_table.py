@@ -50,7 +50,8 @@ def main(paths):
     for name, b in by_name.items():
         if name.startswith("BM_RomeEdit/") and not b.get("error_occurred"):
             s = b["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1}[b.get("time_unit", "ns")]
-            print(f"  ROME {name.split('/')[1]}: {s:.3f} s/edit (target <= 0.5 s on H100 for gpt2-xl)")
+            precision = {0: " fp32", 1: " tf32 δ search"}.get(b.get("tf32"), "")
+            print(f"  ROME {name.split('/')[1]}{precision}: {s:.3f} s/edit (target <= 0.5 s on H100 for gpt2-xl)")
         m = re.match(r"BM_MemitZSerial/([^/]+)/(\d+)/", name + "/")
         if m:
             batched = by_name.get(f"BM_MemitZBatched/{m.group(1)}/{m.group(2)}/0")

@@ -98,6 +98,7 @@ void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
   editors::RomeHparams h;
   h.layer = layer;
   h.value.early_stop_loss = 0;  // always the full v_num_grad_steps: comparable timings
+  h.value.allow_tf32 = state.range(0) != 0;  // Arg 0: fp32 throughout; 1: the default (TF32 δ search on CUDA)
   const auto c = editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size),
                                                  {{layer}, 0, 8, 0, at::kFloat, {}, {}, false})[0].mom2;
   const auto c_inv = editors::rome_inverse_mom2(c, 1e-4);
@@ -132,6 +133,7 @@ void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
   state.counters["key_s"] = key / n;
   state.counters["value_s"] = value / n;
   state.counters["update_s"] = update / n;
+  state.counters["tf32"] = h.value.allow_tf32 ? 1 : 0;
 }
 
 struct MemitSetup {
@@ -226,7 +228,7 @@ const bool kRegistered = [] {
   benchmark::RegisterBenchmark("BM_Mom2Stats/fixture", [](benchmark::State& s) { mom2_stats(s, kFixtureShape, 0, 64); })
       ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_RomeEdit/fixture", [](benchmark::State& s) { rome_edit(s, kFixtureShape, 0); })
-      ->Unit(benchmark::kMillisecond)->UseManualTime();
+      ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
       ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
@@ -252,7 +254,7 @@ const bool kRegistered = [] {
         ->Arg(1)->Arg(static_cast<int64_t>(l.memit_layers.size()))->Unit(benchmark::kMillisecond)->UseManualTime()
         ->Iterations(2);
     benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
-        ->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
     // fp32 z optimisation on these shapes grows linearly with the edits (GPT-2 XL on an H200:
     // 7.7 s at 10, 72 s at 100), so 10 edits here, where gpu_check.sh's time allows; more with
     // --benchmark_filter and EDITGATE_BENCH_MEMIT_LARGE=1 (100 edits; serial timed on 20, scaled).

@@ -93,7 +93,7 @@ run_for 120 configure cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=R
   -DEDITGATE_PYTHON="$(command -v "$python")" -DEDITGATE_BUILD_BENCHMARKS=ON -DEDITGATE_CUDA=ON \
   -DTORCH_CUDA_ARCH_LIST="$cap" -DCMAKE_CUDA_ARCHITECTURES="${cap/./}" "${cmake_args[@]}" ||
   { cat "$out/configure.log"; exit 1; }
-run_for 300 build cmake --build "$build" -j "$jobs" --target editgate_bench harness_tests editors_tests ||
+run_for 300 build cmake --build "$build" -j "$jobs" --target editgate editgate_bench harness_tests editors_tests -- -k 0 ||
   { grep -m 20 -B2 -A12 'error' "$out/build.log"; exit 1; }
 
 export EDITGATE_DEVICE=cuda

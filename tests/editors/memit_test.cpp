@@ -4,6 +4,7 @@
 // subspace alone (ΔW(I − P) = 0) and accumulates the keys of its rounds.
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
@@ -36,12 +37,27 @@ at::Tensor statistic(EditTestModel& m, int64_t layer) {
   return compute_second_moments(m.model(), TextCorpus::from_documents("t", testing::test_corpus_documents(60)), o)[0].mom2;
 }
 
+// The TF32 switch is process-wide; the optimisation must hand it back as it found it.
+TEST(ValueOptimizer, LeavesTf32SettingAsFound) {
+  EditTestModel m;
+  ValueParams p;
+  p.num_steps = 2;
+  const harness::HookPoint point{0, harness::HookSite::kMlpOut};
+  for (bool before : {true, false}) {
+    at::globalContext().setAllowTF32CuBLAS(before);
+    optimize_values(m.model(), testing::test_requests(1), {"{}"}, point, p);
+    EXPECT_EQ(at::globalContext().allowTF32CuBLAS(), before);
+  }
+  at::globalContext().setAllowTF32CuBLAS(false);
+}
+
 TEST(ValueOptimizer, BatchedEqualsSerial) {
   EditTestModel m;
   const auto reqs = testing::test_requests(3);
   ValueParams p;
   p.num_steps = 8;
   p.early_stop_loss = 2.0;  // some requests stop early, others go on
+  p.allow_tf32 = false;     // compared to 1e-4 below: full fp32 on CUDA too
   ContextTemplateParams tp;
   tp.length_count = {{4, 2}};
   const auto templates = sample_context_templates(m.model(), tp, 0);

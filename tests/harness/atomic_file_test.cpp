@@ -1,4 +1,5 @@
 #include "harness/atomic_file.h"
+#include "harness/remove_tree.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -13,7 +14,7 @@ namespace {
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("editgate_atomic_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  editgate::harness::remove_tree(dir);
   fs::create_directories(dir);
   return dir;
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "harness/wordlevel_tokenizer.h"
+#include "harness/remove_tree.h"
 
 namespace fs = std::filesystem;
 using namespace editgate::harness;
@@ -138,7 +139,7 @@ class TokenizerConformance : public ::testing::Test {
       return;
     }
     dir_ = fs::temp_directory_path() / ("editgate_tok_conformance_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    editgate::harness::remove_tree(dir_);
     fs::create_directories(dir_);
     std::ofstream(dir_ / "wordlevel.json")
         << wordlevel_tokenizer_json({"The", "capital", "of", "France", "is", "Paris", ".", "Hello",
@@ -157,7 +158,7 @@ class TokenizerConformance : public ::testing::Test {
     expected_ = nlohmann::json::parse(std::ifstream(dir_ / "expected.json"));
   }
   static void TearDownTestSuite() {
-    if (!dir_.empty()) fs::remove_all(dir_);
+    if (!dir_.empty()) editgate::harness::remove_tree(dir_);
   }
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;

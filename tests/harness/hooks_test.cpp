@@ -158,7 +158,9 @@ TEST_P(Hooks, PositionHooksTouchOnlyChosenPositions) {
       const auto r = run_patched(model(), ids, point, std::move(fn));
       for (int64_t b = 0; b < 3; ++b) {
         for (int64_t t = 0; t < 6; ++t) {
-          const auto want = t != positions[b] ? r.before[b][t] : add ? r.before[b][t] + values[b] : values[b];
+          // The hook takes host values on any device (the model moves them); compare where the activations are.
+          const auto value = values[b].to(r.before.device());
+          const auto want = t != positions[b] ? r.before[b][t] : add ? r.before[b][t] + value : value;
           EXPECT_LT(max_abs_diff(r.after[b][t], want), 1e-6) << point.to_string() << " row " << b << " pos " << t;
         }
         // Causal: logits before the patched position are untouched, at it they move.

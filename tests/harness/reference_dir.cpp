@@ -1,4 +1,5 @@
 #include "tests/harness/reference_dir.h"
+#include "harness/remove_tree.h"
 
 #include <unistd.h>
 
@@ -11,7 +12,7 @@ namespace fs = std::filesystem;
 
 ReferenceDir::~ReferenceDir() {
   std::error_code ec;
-  if (owned) fs::remove_all(dir, ec);
+  if (owned) editgate::harness::remove_tree(dir, ec);
 }
 
 std::string read_text_file(const fs::path& p) {

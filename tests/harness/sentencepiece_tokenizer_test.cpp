@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "harness/input_error.h"
+#include "harness/remove_tree.h"
 
 namespace fs = std::filesystem;
 using namespace editgate::harness;
@@ -19,7 +20,7 @@ class SentencePieceModel : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / ("editgate_spm_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    editgate::harness::remove_tree(dir_);
     fs::create_directories(dir_);
     std::ofstream corpus(dir_ / "corpus.txt");
     for (int i = 0; i < 50; ++i) {

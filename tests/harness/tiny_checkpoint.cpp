@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "harness/weight_store.h"
+#include "harness/remove_tree.h"
 
 namespace editgate::testing {
 namespace fs = std::filesystem;
@@ -148,13 +149,13 @@ TempDir::TempDir() {
   }
   path_ = fs::temp_directory_path() /
           ("editgate_rt_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  fs::remove_all(path_);
+  editgate::harness::remove_tree(path_);
   fs::create_directories(path_);
 }
 
 TempDir::~TempDir() {
   std::error_code ec;
-  fs::remove_all(path_, ec);
+  editgate::harness::remove_tree(path_, ec);
 }
 
 }  // namespace editgate::testing

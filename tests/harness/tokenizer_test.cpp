@@ -14,6 +14,7 @@
 #include "harness/input_error.h"
 #include "harness/tokenizer_pipeline.h"
 #include "harness/wordlevel_tokenizer.h"
+#include "harness/remove_tree.h"
 
 namespace fs = std::filesystem;
 using editgate::InputError;
@@ -25,7 +26,7 @@ namespace {
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() /
                        ("editgate_tok_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  editgate::harness::remove_tree(dir);
   fs::create_directories(dir);
   return dir;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "reports/figures.h"
+#include "harness/remove_tree.h"
 
 namespace editgate::reports::testing {
 namespace fs = std::filesystem;
@@ -187,7 +188,7 @@ CommandResult run_command(const std::string& command) {
 
 std::string fresh_temp_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("editgate_reports_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  editgate::harness::remove_tree(dir);
   fs::create_directories(dir);
   return dir.string();
 }

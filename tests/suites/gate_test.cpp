@@ -14,6 +14,7 @@
 #include "reports/junit_writer.h"
 #include "suites/case_set.h"
 #include "suites/suite_runner.h"
+#include "harness/remove_tree.h"
 
 namespace {
 
@@ -42,7 +43,7 @@ class GateOnFixture : public ::testing::Test {
     w.add_(at::randn(w.sizes()) * w.std() * 3.0);
     editgate::harness::save_model(*loaded.model, scratch_ / "damaged", fixture_dir());
   }
-  static void TearDownTestSuite() { fs::remove_all(scratch_); }
+  static void TearDownTestSuite() { editgate::harness::remove_tree(scratch_); }
 
   static editgate::suites::RunConfig config(const fs::path& edited) {
     editgate::suites::RunConfig c;
