@@ -4,6 +4,7 @@
 #include <c10/core/GradMode.h>
 
 #include "harness/activation_check.h"
+#include "harness/input_error.h"
 #include "harness/scoring.h"
 
 namespace editgate::harness {
@@ -30,13 +31,23 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
     opts.attention_mask = step_mask;
     if (options.use_cache) opts.cache = &cache;
     const auto logits = model.forward(step_ids, opts);
+    const auto last = logits.select(1, logits.size(1) - 1);  // [batch, vocab]
     if (step == 0) {
-      // The prompt pass (later steps add one token each); located without the cache if it fails.
+      // The prompt pass; located without the cache if it fails.
       ForwardOptions plain;
       plain.attention_mask = step_mask;
       require_finite_logits(model, logits, step_ids, plain, step_mask);
+    } else if (!at::isfinite(last).all().item<bool>()) {
+      // A generated token can overflow where the prompt did not (a damaged edit
+      // fires on the new subject's tokens). Locate it on prompt + generated so far.
+      ForwardOptions plain;
+      plain.attention_mask = mask;
+      require_finite_logits(model, model.forward(ids, plain), ids, plain, mask);
+      throw InputError(model.config().source, "generation step " + std::to_string(step), "finite logits",
+                       "NaN or Inf with the KV cache, none without it",
+                       "a KV-cache inconsistency: rerun with the cache off to compare");
     }
-    const auto next = logits.select(1, logits.size(1) - 1).argmax(-1).cpu();  // [batch]
+    const auto next = last.argmax(-1).cpu();  // [batch]
     const auto* next_ptr = next.data_ptr<int64_t>();
     bool all_done = true;
     for (int64_t b = 0; b < batch; ++b) {
@@ -49,15 +60,12 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
     if (all_done) break;
     const auto next_col = next.to(dev).unsqueeze(1);
     const auto one = at::ones({batch, 1}, mask.options());
-    if (options.use_cache) {
-      step_ids = next_col;
-      step_mask = one;
-    } else {
-      ids = at::cat({ids, next_col}, 1);
-      mask = at::cat({mask, one}, 1);
-      step_ids = ids;
-      step_mask = mask;
-    }
+    // The whole sequence is kept in both modes: the cached path needs it only to
+    // locate a non-finite value, and it is a few integers per step.
+    ids = at::cat({ids, next_col}, 1);
+    mask = at::cat({mask, one}, 1);
+    step_ids = options.use_cache ? next_col : ids;
+    step_mask = options.use_cache ? one : mask;
   }
   return out;
 }

@@ -7,15 +7,23 @@ namespace editgate::suites {
 
 const std::vector<SuiteEntry>& all_suites() {
   static const std::vector<SuiteEntry> kSuites = {
-      {"Efficacy", run_efficacy},
-      {"ParaphraseGeneralization", run_paraphrase_generalization},
-      {"FactPreservation", run_fact_preservation},
-      {"RippleEffects", run_ripple_effects},
-      {"LinearProbeRecovery", run_linear_probe_recovery},
-      {"ErasureImpact", run_erasure_impact},
-      {"CoTTruncation", run_cot_truncation},
-      {"Fluency", run_fluency},
-      {"Audit", run_audit},
+      {"Efficacy", run_efficacy, {"efficacy_top1", "efficacy_counterfact_success", "efficacy_token_accuracy"}},
+      {"ParaphraseGeneralization", run_paraphrase_generalization,
+       {"paraphrase_top1", "paraphrase_counterfact_success", "paraphrase_top1_all"}},
+      {"FactPreservation", run_fact_preservation,
+       {"neighborhood_keeps_old", "neighborhood_counterfact_success", "unrelated_unchanged"}},
+      {"RippleEffects", run_ripple_effects,  // one per RippleEdits criterion (case_set.cpp), lower-cased
+       {"subject_aliasing", "compositionality_i", "compositionality_ii", "relation_specificity", "forgetfulness",
+        "logical_generalization", "ripple_overall"}},
+      {"LinearProbeRecovery", run_linear_probe_recovery,
+       {"probe_accuracy_after", "probe_accuracy_before", "probe_accuracy_above_chance", "chance_accuracy"}},
+      {"ErasureImpact", run_erasure_impact, {"fact_recall", "fact_recall_base", "concept_recall", "concept_recall_base"}},
+      {"CoTTruncation", run_cot_truncation,  // agreement at 0/25/50/75/100 % of the chain (cot_suite.cpp)
+       {"early_answer_agreement_0", "early_answer_agreement_25", "early_answer_agreement_50",
+        "early_answer_agreement_75", "early_answer_agreement_100", "early_answering_aoc", "mistake_followed",
+        "cot_answer_correct"}},
+      {"Fluency", run_fluency, {"ngram_entropy", "ngram_entropy_base", "entropy_relative_drop"}},
+      {"Audit", run_audit, {"audit_problems", "changed_tensors"}},
   };
   return kSuites;
 }

@@ -136,14 +136,33 @@ harness::RunReport run_gate(const RunConfig& config) {
   }
   const harness::GateSpec spec = config.spec.empty() ? harness::GateSpec::defaults() : harness::GateSpec::load(config.spec);
   // A rule on a suite that does not exist would never be evaluated: a typo
-  // would silently turn a gate off.
+  // would silently turn a gate off. A misspelt metric is caught here too, before
+  // the models load and the suites run.
+  const std::string spec_name = config.spec.empty() ? "<default gate spec>" : config.spec.string();
+  const auto list = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  };
   for (size_t i = 0; i < spec.rules.size(); ++i) {
-    const auto& names = suite_names();
-    if (std::find(names.begin(), names.end(), spec.rules[i].suite) == names.end()) {
-      std::string valid;
-      for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
-      throw InputError(config.spec.string(), "gates[" + std::to_string(i) + "].suite", "one of " + valid,
-                       "'" + spec.rules[i].suite + "'");
+    const auto& rule = spec.rules[i];
+    const auto field = "gates[" + std::to_string(i) + "]";
+    const auto entry = std::find_if(all_suites().begin(), all_suites().end(),
+                                    [&](const SuiteEntry& s) { return s.name == rule.suite; });
+    if (entry == all_suites().end()) {
+      throw InputError(spec_name, field + ".suite", "one of " + list(suite_names()), "'" + rule.suite + "'");
+    }
+    const auto declares = [&](const std::string& m) {
+      return std::find(entry->metrics.begin(), entry->metrics.end(), m) != entry->metrics.end();
+    };
+    if (!declares(rule.metric)) {
+      throw InputError(spec_name, field + ".metric", "a metric of " + rule.suite + ": " + list(entry->metrics),
+                       "'" + rule.metric + "'");
+    }
+    if (rule.bound_kind == "max_drop_vs_base" && !declares(rule.metric + "_base")) {
+      throw InputError(spec_name, field + ".max_drop_vs_base",
+                       "a metric with a base value (" + rule.metric + "_base) in " + rule.suite,
+                       "none; use min or max for " + rule.metric);
     }
   }
   const CaseSet cases = load_run_cases(config);

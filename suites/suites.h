@@ -31,6 +31,10 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx);
 struct SuiteEntry {
   std::string name;
   std::function<harness::SuiteResult(SuiteContext&)> run;
+  // Every aggregate metric the suite can report (a run may report fewer, e.g. no
+  // concept_recall without concept prompts). Gate specs are checked against it
+  // before any model loads, so a misspelt metric costs no suite run.
+  std::vector<std::string> metrics;
 };
 
 // Every suite, in report order.

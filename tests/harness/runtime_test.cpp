@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "harness/checkpoint.h"
 #include "harness/device.h"
 #include "harness/generation.h"
+#include "harness/hooks.h"
 #include "harness/input_error.h"
 #include "harness/scoring.h"
 #include "harness/weight_store.h"
@@ -209,6 +211,34 @@ TEST_P(Runtime, CachedGenerationMatchesUncached) {
   ASSERT_FALSE(stopped.empty());
   EXPECT_EQ(stopped.back(), cached[0][2]);
   EXPECT_LE(stopped.size(), 3u);
+}
+
+// NaN that appears only at generated tokens (past the prompt) is caught at the
+// step it appears and named by hook point, with the cache on and off.
+TEST_P(Runtime, GenerationStopsAtANonFiniteGeneratedToken) {
+  const auto prompts = random_prompts({4, 6}, config().vocab_size, 16);
+  const int64_t prompt_len = 6;  // left padding: generated tokens start at position 6
+  const harness::HookPoint point{1, harness::HookSite::kResidPost};
+  auto poison = model().hooks().add(point, [&](at::Tensor& act, const harness::HookContext& ctx) {
+    const int64_t first = std::max<int64_t>(prompt_len + 1 - ctx.position_offset, 0);  // the second generated token on
+    if (first < act.size(1)) {
+      act = act.clone();
+      act.narrow(1, first, act.size(1) - first).fill_(std::numeric_limits<float>::quiet_NaN());
+    }
+  });
+  for (bool cache : {true, false}) {
+    harness::GenerateOptions o;
+    o.max_new_tokens = 4;
+    o.use_cache = cache;
+    try {
+      harness::generate_greedy(model(), prompts, o);
+      ADD_FAILURE() << "no error (cache " << cache << ")";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(point.to_string()), std::string::npos) << e.what();
+    }
+  }
+  poison.remove();
+  EXPECT_EQ(harness::generate_greedy(model(), prompts, {.max_new_tokens = 4}).size(), 2u);  // clean again
 }
 
 TEST_P(Runtime, WeightOutIsDModelByDMlpAndEditsInPlace) {

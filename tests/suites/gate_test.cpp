@@ -6,7 +6,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "harness/checkpoint.h"
@@ -14,6 +17,7 @@
 #include "reports/junit_writer.h"
 #include "suites/case_set.h"
 #include "suites/suite_runner.h"
+#include "suites/suites.h"
 #include "harness/remove_tree.h"
 
 namespace {
@@ -99,6 +103,62 @@ TEST_F(GateOnFixture, UnrelatedFactsLeaveOutTheEditedSubjects) {
     EXPECT_EQ(m.n, static_cast<int64_t>(facts.size()) - about_edited);
   }
   EXPECT_TRUE(found);
+}
+
+// Gate specs are checked against SuiteEntry::metrics before anything loads, so
+// that list must hold every metric a suite can report: run every suite that the
+// fixture's files feed (RippleEdits and CoT subsets, so it stays quick) and
+// compare what each reports with what it declares.
+TEST_F(GateOnFixture, EverySuiteReportsOnlyTheMetricsItDeclares) {
+  const auto requests = fixture_dir() / "requests";
+  nlohmann::json ripple = nlohmann::json::parse(std::ifstream(requests / "ripple.json"));
+  ripple.erase(ripple.begin() + 6, ripple.end());
+  std::ofstream(scratch_ / "ripple.json") << ripple.dump();
+  nlohmann::json cot = nlohmann::json::parse(std::ifstream(requests / "cot.json"));
+  cot["items"].erase(cot["items"].begin() + 8, cot["items"].end());
+  std::ofstream(scratch_ / "cot.json") << cot.dump();
+
+  std::map<std::string, std::vector<std::string>> declared;
+  for (const auto& s : editgate::suites::all_suites()) declared[s.name] = s.metrics;
+  std::set<std::string> ran;
+  for (const auto& req : {scratch_ / "requests.json", scratch_ / "ripple.json"}) {
+    auto c = config(fixture_dir());
+    c.requests = req;
+    c.cot = scratch_ / "cot.json";
+    c.suites.clear();  // every suite
+    const auto report = editgate::suites::run_gate(c);
+    for (const auto& s : report.suites) {
+      if (s.skipped) continue;
+      ran.insert(s.name);
+      ASSERT_TRUE(declared.count(s.name)) << s.name;
+      for (const auto& m : s.metrics) {
+        EXPECT_NE(std::find(declared[s.name].begin(), declared[s.name].end(), m.name), declared[s.name].end())
+            << s.name << " reports '" << m.name << "', which its SuiteEntry does not declare";
+      }
+    }
+  }
+  for (const char* name : {"Efficacy", "ParaphraseGeneralization", "FactPreservation", "RippleEffects", "CoTTruncation",
+                           "Fluency"}) {
+    EXPECT_TRUE(ran.count(name)) << name << " did not run, so its metrics went unchecked";
+  }
+}
+
+TEST_F(GateOnFixture, MisspeltMetricInTheSpecFailsBeforeAnyModelLoads) {
+  const auto spec = scratch_ / "typo_spec.json";
+  std::ofstream(spec) << R"({"gates": [{"suite": "Efficacy", "metric": "efficacy_top_1", "min": 0.9}]})";
+  auto c = config(scratch_ / "no_such_checkpoint");  // loading it would fail: the spec must fail first
+  c.spec = spec;
+  try {
+    editgate::suites::run_gate(c);
+    FAIL() << "no error for a misspelt metric";
+  } catch (const editgate::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("gates[0].metric"), std::string::npos) << what;
+    EXPECT_NE(what.find("efficacy_top_1"), std::string::npos) << what;
+    EXPECT_NE(what.find("efficacy_top1"), std::string::npos) << what;  // the list of valid names
+  }
+  std::ofstream(spec) << R"({"gates": [{"suite": "Fluency", "metric": "entropy_relative_drop", "max_drop_vs_base": 0.1}]})";
+  EXPECT_THROW(editgate::suites::run_gate(c), editgate::InputError);  // that metric has no _base
 }
 
 TEST_F(GateOnFixture, DamagedModelFailsFactPreservationNamingTheFacts) {
