@@ -67,14 +67,20 @@ std::pair<at::Tensor, at::Tensor> MendNetwork::transform(size_t i, const MendFac
   if (g.count.item<double>() >= 2) {
     // The reference normalises by the running statistics before the network.
     const auto mean = g.mean.to(at::kFloat);
-    const auto std = (g.m2 / (g.count - 1)).sqrt().to(at::kFloat);
+    auto std = (g.m2 / (g.count - 1)).sqrt().to(at::kFloat);
+    // A dimension that has not varied (few rows seen, or a dead unit) is
+    // centred but not scaled: dividing by ~0 would blow up rounding noise.
+    std = at::where(std > 1e-5 * std.max(), std, at::ones_like(std));
     x = (x - mean) / (std + 1e-7);
   }
   const int64_t m = mode_of_[i];
   for (const auto& l : g.layers) {
     x = x * (l.scale[m] + 1) + l.shift[m];
     auto pre = at::matmul(at::matmul(x, l.v.t()), l.u.t()) + l.bias;
-    if (l.relu) pre = at::relu(pre);
+    // As the reference (pre_act.clamp(min=0)): with U = 0 at init the hidden
+    // layers' pre-activation is 0 and gets no gradient through the clamp, so
+    // their U, V and bias stay put; the mode scale/shift and the output layer train.
+    if (l.relu) pre = pre.clamp_min(0);
     x = pre + x;
   }
   return {x.narrow(1, 0, g.shape.d_in), x.narrow(1, g.shape.d_in, g.shape.d_out)};
