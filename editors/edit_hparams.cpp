@@ -311,6 +311,7 @@ MendHparams parse_mend_hparams(const nlohmann::json& j, const std::string& path)
   h.rank = at_least_one("rank", f.get<int64_t>("rank", h.rank));
   h.n_hidden = f.get<int64_t>("n_hidden", h.n_hidden);
   if (h.n_hidden < 0) throw InputError(path, "n_hidden", "an integer >= 0", std::to_string(h.n_hidden));
+  h.hidden_bias = f.positive("hidden_bias", h.hidden_bias, true);
   h.edit_lr = f.positive("edit_lr", h.edit_lr);
   h.lr = f.positive("lr", h.lr);
   h.lr_lr = f.positive("lr_lr", h.lr_lr, true);
@@ -332,7 +333,7 @@ MendHparams parse_mend_hparams(const nlohmann::json& j, const std::string& path)
 
 nlohmann::ordered_json to_json(const MendHparams& h) {
   return {{"inner_params", h.inner_params}, {"mlp_class", "IDMLP"}, {"combine", true},   {"shared", true},
-          {"rank", h.rank},                 {"n_hidden", h.n_hidden}, {"edit_lr", h.edit_lr}, {"lr", h.lr},
+          {"rank", h.rank},                 {"n_hidden", h.n_hidden}, {"hidden_bias", h.hidden_bias}, {"edit_lr", h.edit_lr}, {"lr", h.lr},
           {"lr_lr", h.lr_lr},               {"cedit", h.cedit},       {"cloc", h.cloc},       {"max_iters", h.max_iters},
           {"batch_size", h.batch_size},     {"n_loc", h.n_loc}};
 }

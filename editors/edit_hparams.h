@@ -95,6 +95,9 @@ struct MendHparams {
   std::vector<std::string> inner_params = {"blocks.0.mlp.W_in", "blocks.0.mlp.W_out"};  // edited weights (stable names)
   int64_t rank = 64;          // rank of each low-rank layer of the IDMLP (reference 1920 for GPT-2 XL)
   int64_t n_hidden = 1;       // hidden layers (ReLU) before the output layer
+  double hidden_bias = 0;     // editgate's: initial bias b of the hidden layers, the output layer's -n_hidden*b
+                              // (still the identity). With the reference's 0 the hidden layers' ReLU sits at
+                              // exactly 0 and passes no gradient, so they never train; b > 0 lets them.
   double edit_lr = 1e-4;      // initial per-weight edit learning rate alpha_l
   double lr = 1e-4;           // Adam learning rate of the hypernetwork
   double lr_lr = 1e-4;        // Adam learning rate of the alphas

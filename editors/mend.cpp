@@ -133,7 +133,7 @@ MendNetwork make_mend_network(const harness::TextModel& tm, const MendHparams& h
     const bool w_in = w.ends_with("W_in");
     shapes.push_back(w_in ? MendShape{c.d_model, c.d_mlp} : MendShape{c.d_mlp, c.d_model});
   }
-  return MendNetwork(h.inner_params, shapes, h.rank, h.n_hidden, h.edit_lr, seed, model.device());
+  return MendNetwork(h.inner_params, shapes, h.rank, h.n_hidden, h.edit_lr, seed, model.device(), h.hidden_bias);
 }
 
 MendTrainResult train_mend(harness::TextModel& tm, MendNetwork& net, const std::vector<EditRequest>& requests,

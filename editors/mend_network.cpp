@@ -18,7 +18,7 @@ std::string shape_text(at::IntArrayRef s) { return fmt::format("[{}]", fmt::join
 }  // namespace
 
 MendNetwork::MendNetwork(std::vector<std::string> weights, const std::vector<MendShape>& shapes, int64_t rank,
-                         int64_t n_hidden, double edit_lr, uint64_t seed, at::Device device)
+                         int64_t n_hidden, double edit_lr, uint64_t seed, at::Device device, double hidden_bias)
     : weights_(std::move(weights)), rank_(rank), n_hidden_(n_hidden) {
   TORCH_CHECK(!weights_.empty() && weights_.size() == shapes.size(), "MendNetwork: one shape per weight");
   TORCH_CHECK(rank >= 1 && n_hidden >= 0, "MendNetwork: rank >= 1 and n_hidden >= 0");
@@ -42,7 +42,9 @@ MendNetwork::MendNetwork(std::vector<std::string> weights, const std::vector<Men
       Layer l;
       l.u = at::zeros({dim, rank}, f32);
       l.v = (at::rand({rank, dim}, gen, f32) * 2 - 1) * bound;
-      l.bias = at::zeros({dim}, f32);
+      // Hidden layers output relu(b) = b while U = 0; the output layer takes the
+      // n_hidden b's off again, so the network starts as the identity.
+      l.bias = at::full({dim}, k < n_hidden ? hidden_bias : -static_cast<double>(n_hidden) * hidden_bias, f32);
       l.scale = at::zeros({g.modes, dim}, f32);
       l.shift = at::zeros({g.modes, dim}, f32);
       l.relu = k < n_hidden;
@@ -77,9 +79,9 @@ std::pair<at::Tensor, at::Tensor> MendNetwork::transform(size_t i, const MendFac
   for (const auto& l : g.layers) {
     x = x * (l.scale[m] + 1) + l.shift[m];
     auto pre = at::matmul(at::matmul(x, l.v.t()), l.u.t()) + l.bias;
-    // As the reference (pre_act.clamp(min=0)): with U = 0 at init the hidden
-    // layers' pre-activation is 0 and gets no gradient through the clamp, so
-    // their U, V and bias stay put; the mode scale/shift and the output layer train.
+    // As the reference (pre_act.clamp(min=0)). With U = 0 and bias 0 the
+    // pre-activation is exactly 0 and the clamp passes no gradient (the
+    // reference's hidden layers never train); hidden_bias > 0 avoids that.
     if (l.relu) pre = pre.clamp_min(0);
     x = pre + x;
   }

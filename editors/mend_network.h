@@ -35,8 +35,9 @@ class MendNetwork {
  public:
   /// `weights` (stable names) with their shapes; identity-initialised, the
   /// statistics empty (mean 0, std 1), every alpha = edit_lr. `seed` draws V.
+  /// `hidden_bias`: the hidden layers' initial bias (MendHparams::hidden_bias).
   MendNetwork(std::vector<std::string> weights, const std::vector<MendShape>& shapes, int64_t rank, int64_t n_hidden,
-              double edit_lr, uint64_t seed, at::Device device);
+              double edit_lr, uint64_t seed, at::Device device, double hidden_bias = 0);
 
   const std::vector<std::string>& weights() const { return weights_; }
   MendShape shape(size_t i) const { return groups_[group_of_[i]].shape; }

@@ -42,6 +42,7 @@ MendHparams small_hparams() {
   MendHparams h;
   h.inner_params = kWeights;
   h.rank = 8;
+  h.hidden_bias = 1e-3;  // identity all the same (checked below)
   h.edit_lr = 1e-2;
   h.lr = 1e-2;
   h.lr_lr = 1e-3;
