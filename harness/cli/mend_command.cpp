@@ -91,7 +91,7 @@ void register_mend_command(CLI::App& app, int& exit_code) {
   train->add_option("--out", f->out, "editor directory to write (mend.safetensors, mend.json)")->required();
   train->add_option("--hparams", f->hparams, "hyperparameter JSON (default: the embedded editors/hparams/mend/{model}.json)")
       ->check(CLI::ExistingFile);
-  train->add_option("--steps", f->steps, "training steps (default: the hparams' max_iters)")->check(CLI::PositiveNumber);
+  train->add_option("--steps", f->steps, "training steps (default: the hparams' max_iters)")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   train->add_option("--seed", f->seed, "seed of the initialisation and the request order");
   train->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
   train->add_flag("--json", f->json, "print the training record as JSON");
