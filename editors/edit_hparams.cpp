@@ -301,6 +301,45 @@ nlohmann::ordered_json to_json(const FtHparams& h) {
           {"weight_decay", h.weight_decay}};
 }
 
+MendHparams parse_mend_hparams(const nlohmann::json& j, const std::string& path) {
+  Fields f(j, path);
+  MendHparams h;
+  h.inner_params = f.get<std::vector<std::string>>("inner_params", h.inner_params);
+  if (h.inner_params.empty()) throw InputError(path, "inner_params", "at least one weight", "[]");
+  const auto at_least_one = [&](const char* key, int64_t v) {
+    if (v < 1) throw InputError(path, key, "an integer >= 1", std::to_string(v));
+    return v;
+  };
+  h.rank = at_least_one("rank", f.get<int64_t>("rank", h.rank));
+  h.n_hidden = f.get<int64_t>("n_hidden", h.n_hidden);
+  if (h.n_hidden < 0) throw InputError(path, "n_hidden", "an integer >= 0", std::to_string(h.n_hidden));
+  h.hidden_bias = f.positive("hidden_bias", h.hidden_bias, true);
+  h.edit_lr = f.positive("edit_lr", h.edit_lr);
+  h.lr = f.positive("lr", h.lr);
+  h.lr_lr = f.positive("lr_lr", h.lr_lr, true);
+  h.cedit = f.positive("cedit", h.cedit);
+  h.cloc = f.positive("cloc", h.cloc, true);
+  h.max_iters = at_least_one("max_iters", f.get<int64_t>("max_iters", h.max_iters));
+  h.batch_size = at_least_one("batch_size", f.get<int64_t>("batch_size", h.batch_size));
+  h.n_loc = f.get<int64_t>("n_loc", h.n_loc);
+  if (h.n_loc < 0) throw InputError(path, "n_loc", "an integer >= 0", std::to_string(h.n_loc));
+  // The reference's structure switches, with the one value editgate implements.
+  if (const auto m = f.get<std::string>("mlp_class", "IDMLP"); m != "IDMLP") {
+    throw InputError(path, "mlp_class", "\"IDMLP\"", json(m).dump());
+  }
+  if (!f.get<bool>("combine", true)) throw InputError(path, "combine", "true (one network for concat(u, delta))", "false");
+  if (!f.get<bool>("shared", true)) throw InputError(path, "shared", "true (one network per weight shape)", "false");
+  f.reject_unknown();
+  return h;
+}
+
+nlohmann::ordered_json to_json(const MendHparams& h) {
+  return {{"inner_params", h.inner_params}, {"mlp_class", "IDMLP"}, {"combine", true},   {"shared", true},
+          {"rank", h.rank},                 {"n_hidden", h.n_hidden}, {"hidden_bias", h.hidden_bias}, {"edit_lr", h.edit_lr}, {"lr", h.lr},
+          {"lr_lr", h.lr_lr},               {"cedit", h.cedit},       {"cloc", h.cloc},       {"max_iters", h.max_iters},
+          {"batch_size", h.batch_size},     {"n_loc", h.n_loc}};
+}
+
 nlohmann::ordered_json to_json(const GraceHparams& h) {
   return {{"layers", {h.layer}}, {"eps", h.eps},           {"n_iter", h.num_steps},     {"edit_lr", h.lr},
           {"early_stop_loss", h.early_stop_loss},          {"val_init", h.value_init}, {"eps_expand", h.eps_expand},

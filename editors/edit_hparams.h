@@ -94,10 +94,31 @@ struct GraceHparams {
   std::string eps_expand = "coverage";  // eps_expand: "coverage" or "moving_average"
 };
 
+/// MEND (Mitchell et al. 2022; eric-mitchell/mend config/alg/mend.yaml and
+/// config/experiment/*.yaml): the hypernetwork's shape and its training. Field
+/// names are the reference's where it has one.
+struct MendHparams {
+  std::vector<std::string> inner_params = {"blocks.0.mlp.W_in", "blocks.0.mlp.W_out"};  // edited weights (stable names)
+  int64_t rank = 64;          // rank of each low-rank layer of the IDMLP (reference 1920 for GPT-2 XL)
+  int64_t n_hidden = 1;       // hidden layers (ReLU) before the output layer
+  double hidden_bias = 0;     // editgate's: initial bias b of the hidden layers, the output layer's -n_hidden*b
+                              // (still the identity). With the reference's 0 the hidden layers' ReLU sits at
+                              // exactly 0 and passes no gradient, so they never train; b > 0 lets them.
+  double edit_lr = 1e-4;      // initial per-weight edit learning rate alpha_l
+  double lr = 1e-4;           // Adam learning rate of the hypernetwork
+  double lr_lr = 1e-4;        // Adam learning rate of the alphas
+  double cedit = 0.1;         // weight of the edit NLL (on the prompt and its paraphrases)
+  double cloc = 1.0;          // weight of KL(base || edited) on the locality prompts
+  int64_t max_iters = 1000;   // training steps
+  int64_t batch_size = 4;     // edits per step, each applied alone; their losses are averaged
+  int64_t n_loc = 8;          // unrelated locality prompts per edit, besides its neighbourhood prompts
+};
+
 RomeHparams parse_rome_hparams(const nlohmann::json& j, const std::string& path);
 MemitHparams parse_memit_hparams(const nlohmann::json& j, const std::string& path);
 FtHparams parse_ft_hparams(const nlohmann::json& j, const std::string& path);
 GraceHparams parse_grace_hparams(const nlohmann::json& j, const std::string& path);
+MendHparams parse_mend_hparams(const nlohmann::json& j, const std::string& path);
 /// Reads a JSON file; InputError for an unreadable file or invalid JSON.
 nlohmann::json read_hparams_file(const std::filesystem::path& path);
 
@@ -105,5 +126,6 @@ nlohmann::ordered_json to_json(const RomeHparams& h);
 nlohmann::ordered_json to_json(const MemitHparams& h);
 nlohmann::ordered_json to_json(const FtHparams& h);
 nlohmann::ordered_json to_json(const GraceHparams& h);
+nlohmann::ordered_json to_json(const MendHparams& h);
 
 }  // namespace editgate::editors

@@ -17,6 +17,8 @@
 #include "editors/fine_tune.h"
 #include "editors/grace.h"
 #include "editors/memit.h"
+#include "editors/mend.h"
+#include "editors/mend_editor_file.h"
 #include "editors/rome.h"
 #include "editors/second_moment.h"
 #include "harness/checkpoint.h"
@@ -270,6 +272,34 @@ void run_grace(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   man.extra["codebook_actions"] = actions;
 }
 
+// MEND: the editor directory fixes the weights and hyperparameters; one
+// forward/backward pass and one hypernetwork pass per request.
+MendEditor load_mend_editor(const harness::TextModel& tm, const EditJob& job) {
+  if (job.editor_dir.empty()) {
+    throw InputError("", "--editor", "a trained MEND editor directory with --method mend", "none",
+                     "train one with `editgate mend train --model DIR --requests FILE --out DIR`");
+  }
+  if (job.layers) throw InputError("", "--layers", "no --layers with MEND (the editor fixes its weights)", "--layers");
+  return read_mend_editor(job.editor_dir, tm);
+}
+
+void run_mend(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
+  auto editor = load_mend_editor(tm, job);
+  man.hparams = to_json(editor.hparams);
+  man.hparams_source = (job.editor_dir / kMendConfigFile).string();
+  man.extra["mend_editor"] = {{"dir", job.editor_dir.string()}, {"training", editor.config.value("training", nlohmann::json())},
+                              {"base", editor.config.value("base", nlohmann::json())}};
+  Rounds rounds(tm, job);
+  for (size_t i = 0; i < rounds.rounds().size(); ++i) {
+    for (const auto& r : apply_mend(tm, editor.network, rounds.rounds()[i])) {
+      man.per_request.push_back({{"case_id", r.case_id}, {"steps", 1}, {"loss", r.nll_before}, {"target_nll", r.nll_after},
+                                 {"update_norms", r.update_norms}, {"seconds", r.seconds}});
+      man.phase_seconds["update"] += r.seconds;
+    }
+    rounds.after_round(tm, i, man);
+  }
+}
+
 // The stable names of the weights `job` will edit (parses the hparams as the runners do).
 std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
   std::vector<int64_t> layers;
@@ -281,6 +311,8 @@ std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
     layers = {parse_ft_hparams(job.hparams, job.hparams_source).layer};
   } else if (job.method == "grace") {
     return {};  // a codebook, no weight
+  } else if (job.method == "mend") {
+    return {};  // filled in by run_edit from the editor
   } else {
     throw InputError("", "--method", std::string("one of ") + kEditMethods, job.method);
   }
@@ -359,7 +391,9 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
   // else (through any view) bumps it, so nothing can change undeclared.
   const auto stored = tm.loaded().stored_dtype;
   std::map<std::string, std::string> stable_of;  // HF name -> stable name
-  for (const auto& s : planned_weights(job, model.config().n_layers)) stable_of[model.weight_ref(s).tensor_name] = s;
+  auto planned = planned_weights(job, model.config().n_layers);
+  if (job.method == "mend") planned = load_mend_editor(tm, job).network.weights();
+  for (const auto& s : planned) stable_of[model.weight_ref(s).tensor_name] = s;
   std::map<std::string, at::Tensor> before;
   for (const auto& [name, stable] : stable_of) before[name] = model.parameters().at(name).detach().to(at::kCPU, stored, false, true);
   std::map<std::string, int64_t> versions;
@@ -374,6 +408,8 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
     run_memit(tm, job, man, MemitSolver::kAlphaEdit);
   } else if (job.method == "grace") {
     run_grace(tm, job, man);
+  } else if (job.method == "mend") {
+    run_mend(tm, job, man);
   } else {
     run_ft(tm, job, man);
   }

@@ -1,7 +1,7 @@
 #pragma once
 // One `editgate edit` run as a library call: validates the requests against the
 // model's tokenizer, samples the context templates, collects (or reads cached)
-// second-moment statistics, applies ROME, MEMIT, AlphaEdit or FT-L to the model
+// second-moment statistics, applies ROME, MEMIT, AlphaEdit, FT-L or a trained MEND editor to the model
 // in place (GRACE: installs a codebook adapter, manifest "adapter"), and fills the edit manifest (changed tensors with their delta norm,
 // numerical rank and sha256; timings per phase). Saving the checkpoint is the
 // caller's (the CLI writes the directory and the manifest atomically). This
@@ -22,12 +22,13 @@
 
 namespace editgate::editors {
 
-inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft, grace";
+inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft, grace, mend";
 
 struct EditJob {
-  std::string method;                     // rome | memit | alphaedit | ft | grace
+  std::string method;                     // rome | memit | alphaedit | ft | grace | mend
   nlohmann::json hparams;                 // the file's JSON
   std::string hparams_source;             // where it came from (for messages and the manifest)
+  std::filesystem::path editor_dir;       // mend: the trained editor (`editgate mend train`); its hparams are used
   std::optional<std::vector<int64_t>> layers;  // --layers override
   uint64_t seed = 0;
   std::vector<EditRequest> requests;

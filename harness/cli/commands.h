@@ -5,9 +5,13 @@
 // progress on stderr.
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
+namespace editgate::harness {
+struct ModelConfig;
+}
 namespace editgate::suites {
 struct RunConfig;
 }
@@ -31,6 +35,13 @@ void register_gate_commands(CLI::App& app, int& exit_code);     // gate, validat
 void register_demo_command(CLI::App& app, int& exit_code);      // demo
 void register_debug_command(CLI::App& app, int& exit_code);     // debug
 void register_steer_command(CLI::App& app, int& exit_code);     // steer
+void register_mend_command(CLI::App& app, int& exit_code);      // mend train
+
+// Hyperparameters of `method` for a model: `hparams_file` when given, else the
+// embedded editors/hparams/{method}/{model}.json that fits it; `source` names
+// where they came from. InputError when none fits.
+nlohmann::json method_hparams(const std::string& method, const std::string& model_dir,
+                              const harness::ModelConfig& config, const std::string& hparams_file, std::string& source);
 
 // The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element.
 std::string trace_svg(const editors::TraceResult& r, const std::string& title);

@@ -1,4 +1,4 @@
-// `editgate edit` (ROME, MEMIT, AlphaEdit, FT-L -> edited checkpoint +
+// `editgate edit` (ROME, MEMIT, AlphaEdit, FT-L, GRACE, MEND -> edited checkpoint +
 // edit_manifest.json) and `editgate audit` (edited vs base, against the
 // manifest). Parsing, defaults and printing only; editors/ does the work.
 
@@ -34,6 +34,7 @@ using nlohmann::json;
 
 struct EditFlags {
   std::string model;
+  std::string editor;
   std::string method;
   std::string requests;
   std::string hparams;
@@ -122,22 +123,7 @@ std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vec
 }
 
 json resolve_hparams(const EditFlags& f, const harness::ModelConfig& config, std::string& source) {
-  if (!f.hparams.empty()) {
-    source = f.hparams;
-    return editors::read_hparams_file(f.hparams);
-  }
-  const auto model_key = editors::default_hparams_model(f.model, config);
-  std::string names;
-  for (const auto& n : editors::embedded_hparams_names()) names += (names.empty() ? "" : ", ") + n;
-  if (!model_key) {
-    throw InputError("", "--hparams", "a hyperparameter file for this model", "none",
-                     "no embedded defaults fit " + f.model + " (embedded: " + names + ")");
-  }
-  const std::string key = f.method + "/" + *model_key;
-  const auto text = editors::embedded_hparams(key);
-  if (!text) throw InputError("", "--hparams", "a hyperparameter file", "none", "no embedded " + key + " (embedded: " + names + ")");
-  source = "<embedded>/editors/hparams/" + key + ".json";
-  return json::parse(*text);
+  return method_hparams(f.method, f.model, config, f.hparams, source);
 }
 
 void print_edit(const editors::EditManifest& m, const std::string& out) {
@@ -167,10 +153,24 @@ void print_edit(const editors::EditManifest& m, const std::string& out) {
 }
 
 void run_edit_command(const EditFlags& f) {
+  // MEND's weights and hyperparameters come from its trained editor.
+  if (f.method == "mend" && f.editor.empty()) {
+    throw InputError("", "--editor", "a trained MEND editor directory with --method mend", "none",
+                     "train one with `editgate mend train --model DIR --requests FILE --out DIR`");
+  }
+  if (f.method != "mend" && !f.editor.empty()) throw InputError("", "--editor", "--method mend", "--method " + f.method);
+  if (f.method == "mend" && !f.hparams.empty()) {
+    throw InputError("", "--hparams", "no --hparams with --method mend (the editor's own are used)", f.hparams);
+  }
   auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, f.dtype, true});
   editors::EditJob job;
   job.method = f.method;
-  job.hparams = resolve_hparams(f, tm.model().config(), job.hparams_source);
+  if (f.method == "mend") {
+    job.editor_dir = f.editor;
+    job.hparams_source = f.editor;
+  } else {
+    job.hparams = resolve_hparams(f, tm.model().config(), job.hparams_source);
+  }
   if (!f.layers.empty()) job.layers = f.layers;
   job.seed = f.seed;
   job.requests = editors::load_counterfact_requests(f.requests);
@@ -278,6 +278,26 @@ void run_trace_command(const TraceFlags& f) {
 
 }  // namespace
 
+json method_hparams(const std::string& method, const std::string& model_dir, const harness::ModelConfig& config,
+                    const std::string& hparams_file, std::string& source) {
+  if (!hparams_file.empty()) {
+    source = hparams_file;
+    return editors::read_hparams_file(hparams_file);
+  }
+  const auto model_key = editors::default_hparams_model(model_dir, config);
+  std::string names;
+  for (const auto& n : editors::embedded_hparams_names()) names += (names.empty() ? "" : ", ") + n;
+  if (!model_key) {
+    throw InputError("", "--hparams", "a hyperparameter file for this model", "none",
+                     "no embedded defaults fit " + model_dir + " (embedded: " + names + ")");
+  }
+  const std::string key = method + "/" + *model_key;
+  const auto text = editors::embedded_hparams(key);
+  if (!text) throw InputError("", "--hparams", "a hyperparameter file", "none", "no embedded " + key + " (embedded: " + names + ")");
+  source = "<embedded>/editors/hparams/" + key + ".json";
+  return json::parse(*text);
+}
+
 // The three heatmaps stacked in one SVG file (each drawn by reports/).
 std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
   std::string body;
@@ -320,12 +340,14 @@ void edit_checkpoint(const std::string& model, const std::string& method, const 
 }
 
 void register_edit_commands(CLI::App& app, int& exit_code) {
-  auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L or GRACE; write the edited checkpoint and edit_manifest.json");
+  auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L, GRACE or a trained MEND editor; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
   edit->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
-  edit->add_option("--method", f->method, "rome, memit, alphaedit, ft or grace (a codebook adapter, no weight change)")
+  edit->add_option("--method", f->method,
+                   "rome, memit, alphaedit, ft, grace (a codebook adapter, no weight change) or mend (needs --editor)")
       ->required()
-      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace"}));
+      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace", "mend"}));
+  edit->add_option("--editor", f->editor, "the trained MEND editor directory (editgate mend train) for --method mend");
   edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
   edit->add_option("--hparams", f->hparams,
                    "hyperparameter JSON (default: the embedded editors/hparams/{method}/{model}.json)")

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_demo_command(app, exit_code);
   register_debug_command(app, exit_code);
   register_steer_command(app, exit_code);
+  register_mend_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -139,6 +139,40 @@ TEST_F(EditCli, GraceEditWritesACodebookTheAuditCounts) {
   EXPECT_NE(a.code, 0) << a.out;
 }
 
+// MEND through the CLI: `mend train` writes an editor, `edit --method mend`
+// applies it (changed tensors declared, audit passes); a missing or bad
+// --editor and bad training input exit 2 with one line naming the flag or file.
+TEST_F(EditCli, MendTrainThenEditAndBadEditorsExitTwo) {
+  std::ofstream(dir_ / "mend.json") << json{{"inner_params", {"blocks.1.mlp.W_in", "blocks.1.mlp.W_out"}}, {"rank", 4},
+                                            {"edit_lr", 1e-2}, {"lr", 1e-3}, {"batch_size", 1}, {"n_loc", 0}}
+                                            .dump();
+  const std::string train = "mend train --model " + p("base") + " --requests " + p("requests.json") + " --hparams " +
+                            p("mend.json") + " --steps 2 --out ";
+  const auto t = run_cli(train + p("editor") + " --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(json::parse(t.out)["steps"], 2);
+  EXPECT_TRUE(fs::exists(dir_ / "editor" / "mend.safetensors"));
+  const std::string edit = "edit --model " + p("base") + " --method mend --requests " + p("requests.json") + " --out ";
+  const auto e = run_cli(edit + p("mended") + " --editor " + p("editor") + " --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(json::parse(e.out)["changed_tensors"].size(), 2u);
+  const auto a = run_cli("audit --base " + p("base") + " --edited " + p("mended"));
+  EXPECT_EQ(a.code, 0) << a.out << a.err;
+
+  expect_bad_input(run_cli(edit + p("out")), "--editor");
+  expect_bad_input(run_cli(edit + p("out") + " --editor " + p("nowhere")), "nowhere");
+  fs::create_directories(dir_ / "empty_editor");
+  expect_bad_input(run_cli(edit + p("out") + " --editor " + p("empty_editor")), "mend.json");
+  std::ofstream(dir_ / "editor" / "mend.json", std::ios::trunc) << "{\"format\": \"editgate.mend\"}";
+  expect_bad_input(run_cli(edit + p("out") + " --editor " + p("editor")), "version");
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  std::ofstream(dir_ / "mend_typo.json") << json{{"rank", 0}}.dump();
+  expect_bad_input(run_cli("mend train --model " + p("base") + " --requests " + p("requests.json") + " --hparams " +
+                           p("mend_typo.json") + " --out " + p("editor2")),
+                   "rank");
+  EXPECT_FALSE(fs::exists(dir_ / "editor2"));
+}
+
 // `steer` writes a steered checkpoint; `debug` explains a prediction and writes its page.
 TEST_F(EditCli, SteerAndDebugRun) {
   std::ofstream(dir_ / "pos.txt") << "ka lo was born in the\nmi ra lives in the\n";

@@ -24,6 +24,8 @@ TEST(EditHparams, EveryEmbeddedFileParses) {
       EXPECT_NO_THROW(parse_ft_hparams(j, n)) << n;
     } else if (n.starts_with("grace/")) {
       EXPECT_NO_THROW(parse_grace_hparams(j, n)) << n;
+    } else if (n.starts_with("mend/")) {
+      EXPECT_NO_THROW(parse_mend_hparams(j, n)) << n;
     } else {
       EXPECT_NO_THROW(parse_memit_hparams(j, n)) << n;
     }
