@@ -76,21 +76,51 @@ class Tf32Scope {
 at::Tensor long_tensor(const std::vector<int64_t>& v, at::Device dev) { return at::tensor(v, at::kLong).to(dev); }
 
 void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint point, const ValueParams& p,
-                    std::vector<ValueResult>& out) {
+                    const ValueOptions& options, std::vector<ValueResult>& out) {
   auto& model = tm.model();
   const auto dev = model.device();
   const auto n_req = static_cast<int64_t>(c.first_row.size());
-  const auto padded = harness::pad_batch(c.rows, harness::Padding::kRight);
+  // δ enters at each row's subject-last token and attention is causal, so every
+  // token before it is the same at every step: those run once into a KV cache and
+  // each step runs only the rest, subject-last token first (column 0). On the
+  // context templates that is about half of each row's tokens.
+  std::vector<std::vector<int64_t>> prefixes, suffixes;
+  bool any_prefix = false;
+  for (size_t i = 0; i < c.rows.size(); ++i) {
+    const auto cut = c.rows[i].begin() + c.row_col[i];
+    prefixes.emplace_back(c.rows[i].begin(), cut);
+    suffixes.emplace_back(cut, c.rows[i].end());
+    any_prefix = any_prefix || !prefixes.back().empty();
+  }
+  harness::KVCache prefix_cache;
+  if (any_prefix && options.cache_prefix) {
+    c10::NoGradGuard no_grad;
+    const auto pre = harness::pad_batch(prefixes, harness::Padding::kLeft);  // left: the suffixes line up after it
+    harness::ForwardOptions po;
+    po.attention_mask = pre.mask.to(dev);
+    po.cache = &prefix_cache;
+    (void)model.forward(pre.ids.to(dev), po);
+  } else {
+    suffixes = c.rows;  // no split: each step runs whole rows
+  }
+  const bool split = prefix_cache.length() > 0;
+  const auto padded = harness::pad_batch(suffixes, harness::Padding::kRight);
   const auto ids = padded.ids.to(dev);
-  harness::ForwardOptions fo;
-  fo.attention_mask = padded.mask.to(dev);
+  const auto suffix_mask = padded.mask.to(dev);
+  std::vector<int64_t> tgt_pos_in_step = c.tgt_pos, kl_col_in_step = c.kl_col, row_col_in_step = c.row_col;
+  if (split) {
+    for (size_t j = 0; j < tgt_pos_in_step.size(); ++j) tgt_pos_in_step[j] -= c.row_col[c.tgt_row[j]];
+    for (size_t j = 0; j < kl_col_in_step.size(); ++j) kl_col_in_step[j] -= c.row_col[c.kl_row[j]];
+    std::fill(row_col_in_step.begin(), row_col_in_step.end(), 0);
+  }
   const auto row_all = at::arange(static_cast<int64_t>(c.rows.size()), at::TensorOptions().dtype(at::kLong).device(dev));
-  const auto row_req = long_tensor(c.row_req, dev), row_col = long_tensor(c.row_col, dev);
+  const auto row_req = long_tensor(c.row_req, dev), row_col = long_tensor(row_col_in_step, dev);
   const auto first_row = long_tensor(c.first_row, dev);
-  const auto tgt_row = long_tensor(c.tgt_row, dev), tgt_pos = long_tensor(c.tgt_pos, dev);
+  const auto tgt_row = long_tensor(c.tgt_row, dev), tgt_pos = long_tensor(tgt_pos_in_step, dev);
   const auto tgt_tok = long_tensor(c.tgt_tok, dev), tgt_req = long_tensor(c.tgt_req, dev);
   const auto tgt_w = at::tensor(c.tgt_weight, at::kDouble).to(at::kFloat).to(dev);
-  const auto kl_row = long_tensor(c.kl_row, dev), kl_col = long_tensor(c.kl_col, dev), kl_req = long_tensor(c.kl_req, dev);
+  const auto kl_row = long_tensor(c.kl_row, dev), kl_col = long_tensor(kl_col_in_step, dev);
+  const auto kl_req = long_tensor(c.kl_req, dev);
   const double kl_per_req = p.kl_prompts.empty() ? 1.0 : static_cast<double>(p.kl_prompts.size());
 
   const int64_t d = point.site == harness::HookSite::kMlpPost ? model.config().d_mlp : model.config().d_model;
@@ -109,6 +139,10 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
   std::vector<ValueResult> res(static_cast<size_t>(n_req));
   at::Tensor v0_norm;
   for (int64_t it = 0; it < p.num_steps; ++it) {
+    harness::KVCache step_cache = prefix_cache;  // the forward appends to its copy; the prefix stays
+    harness::ForwardOptions fo;
+    fo.attention_mask = suffix_mask;
+    if (split) fo.cache = &step_cache;
     const auto logits = model.forward(ids, fo);  // [rows, pos, vocab]
     if (it == 0) v0_norm = v0.norm(2, {1});  // [n_req]
     const auto lp = at::log_softmax(logits.index({tgt_row, tgt_pos}).to(at::kFloat), -1)
@@ -174,12 +208,12 @@ std::vector<ValueResult> optimize_values(harness::TextModel& tm, const std::vect
     const auto max_len = static_cast<int64_t>(std::max(chunk.max_len, one.max_len));
     const auto elements = static_cast<int64_t>(chunk.rows.size() + one.rows.size()) * max_len * vocab;
     if (!chunk.rows.empty() && elements > options.max_batch_elements) {
-      optimize_chunk(tm, chunk, point, params, out);
+      optimize_chunk(tm, chunk, point, params, options, out);
       chunk = Chunk();
     }
     add_request(chunk, tm, r, templates, params);
   }
-  if (!chunk.rows.empty()) optimize_chunk(tm, chunk, point, params, out);
+  if (!chunk.rows.empty()) optimize_chunk(tm, chunk, point, params, options, out);
   return out;
 }
 

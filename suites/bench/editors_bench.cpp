@@ -136,6 +136,27 @@ void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
   state.counters["tf32"] = h.value.allow_tf32 ? 1 : 0;
 }
 
+// ROME's v* search alone for one request, range(0) = 0: every step runs whole
+// rows; 1: the tokens before the subject's last token run once into a KV cache
+// (the default). The same δ either way (ValueOptimizer.PrefixCacheChangesNothing).
+void value_search(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
+  auto& tm = bench::bench_model(shape);
+  editors::RomeHparams h;
+  h.value.early_stop_loss = 0;  // always the full v_num_grad_steps
+  const auto templates = editors::sample_context_templates(tm, h.context, 0);
+  const auto reqs = bench_requests(16, shape.vocab_size);
+  editors::ValueOptions o;
+  o.cache_prefix = state.range(0) != 0;
+  const harness::HookPoint point{layer, harness::HookSite::kMlpOut};
+  size_t i = 0;
+  bench::timed_iterations(state, [&] {
+    const auto v = editors::optimize_values(tm, {reqs[i++ % reqs.size()]}, templates, point, h.value, o);
+    benchmark::DoNotOptimize(v);
+  });
+  state.SetItemsProcessed(state.iterations());
+  state.counters["cache_prefix"] = o.cache_prefix ? 1 : 0;
+}
+
 struct MemitSetup {
   editors::MemitHparams h;
   std::map<int64_t, at::Tensor> mom2;
@@ -229,6 +250,8 @@ const bool kRegistered = [] {
       ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_RomeEdit/fixture", [](benchmark::State& s) { rome_edit(s, kFixtureShape, 0); })
       ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ValueSearch/fixture", [](benchmark::State& s) { value_search(s, kFixtureShape, 0); })
+      ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
       ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
@@ -253,6 +276,9 @@ const bool kRegistered = [] {
                                  [l](benchmark::State& s) { mom2_stats(s, l.shape, l.memit_layers.front(), 64); })
         ->Arg(1)->Arg(static_cast<int64_t>(l.memit_layers.size()))->Unit(benchmark::kMillisecond)->UseManualTime()
         ->Iterations(2);
+    benchmark::RegisterBenchmark(("BM_ValueSearch/" + n).c_str(),
+                                 [l](benchmark::State& s) { value_search(s, l.shape, l.rome_layer); })
+        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
     benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
         ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
     // fp32 z optimisation on these shapes grows linearly with the edits (GPT-2 XL on an H200:

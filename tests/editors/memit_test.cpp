@@ -51,6 +51,33 @@ TEST(ValueOptimizer, LeavesTf32SettingAsFound) {
   at::globalContext().setAllowTF32CuBLAS(false);
 }
 
+// The tokens before each subject's last token run once into a KV cache; the
+// optimisation must land where running whole rows at every step lands.
+TEST(ValueOptimizer, PrefixCacheChangesNothing) {
+  EditTestModel m;
+  const auto reqs = testing::test_requests(3);
+  ValueParams p;
+  p.num_steps = 6;
+  p.early_stop_loss = 0;
+  p.allow_tf32 = false;
+  ContextTemplateParams tp;
+  tp.length_count = {{4, 2}};
+  const auto templates = sample_context_templates(m.model(), tp, 0);
+  const harness::HookPoint point{0, harness::HookSite::kMlpOut};
+  ValueOptions whole;
+  whole.cache_prefix = false;
+  const auto cached = optimize_values(m.model(), reqs, templates, point, p);
+  const auto uncached = optimize_values(m.model(), reqs, templates, point, p, whole);
+  ASSERT_EQ(cached.size(), uncached.size());
+  for (size_t i = 0; i < cached.size(); ++i) {
+    EXPECT_LT((cached[i].v0 - uncached[i].v0).abs().max().item<double>(), 1e-5) << i;
+    EXPECT_LT((cached[i].delta - uncached[i].delta).abs().max().item<double>(), 1e-4) << i;
+    EXPECT_GT(cached[i].delta.norm().item<double>(), 0.0) << i;
+    EXPECT_NEAR(cached[i].nll, uncached[i].nll, 1e-4) << i;
+    EXPECT_NEAR(cached[i].kl, uncached[i].kl, 1e-5) << i;
+  }
+}
+
 TEST(ValueOptimizer, BatchedEqualsSerial) {
   EditTestModel m;
   const auto reqs = testing::test_requests(3);

@@ -347,7 +347,7 @@ def other_cases(rng):
         "unknown_suite": (b"{\"gates\": [{\"suite\": \"Efficacyy\", \"metric\": \"rate\", \"min\": 0.9}]}",
                           ["Efficacyy"]),
         "unknown_metric": (b"{\"gates\": [{\"suite\": \"Efficacy\", \"metric\": \"rat\", \"min\": 0.9}]}",
-                           ["Efficacy.rat"]),
+                           ["gates[0].metric", "'rat'", "efficacy_top1"]),
     }
     out = [{"name": "gate_spec/" + k, "file": ("spec.json", v[0]), "command": GATE_SPEC, "expect": v[1]}
            for k, v in spec.items()]
