@@ -5,12 +5,12 @@
 
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "editors/mend.h"
 #include "harness/atomic_file.h"
 #include "harness/checkpoint.h"
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 #include "harness/safetensors_reader.h"
 #include "harness/safetensors_writer.h"
 
@@ -49,16 +49,7 @@ MendEditor read_mend_editor(const fs::path& dir, const harness::TextModel& tm) {
                      "train one with `editgate mend train --model DIR --requests FILE --out DIR`");
   }
   const auto config_path = dir / kMendConfigFile;
-  std::ifstream in(config_path, std::ios::binary);
-  if (!in) throw InputError(config_path.string(), "", "a readable " + std::string(kMendConfigFile), "cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(buf.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(config_path.string(), "", "valid JSON", e.what());
-  }
+  const nlohmann::json j = harness::read_json_file(config_path, "a readable " + std::string(kMendConfigFile));
   if (!j.is_object()) throw InputError(config_path.string(), "", "a JSON object", j.type_name());
   const auto field = [&](const char* key) -> const nlohmann::json& {
     if (!j.contains(key)) throw InputError(config_path.string(), key, "present", "missing");

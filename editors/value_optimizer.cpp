@@ -5,6 +5,8 @@
 #include <c10/core/GradMode.h>
 #include <torch/optim/adam.h>
 
+#include <algorithm>
+
 #include "editors/context_templates.h"
 #include "harness/scoring.h"
 
@@ -82,29 +84,26 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
   const auto n_req = static_cast<int64_t>(c.first_row.size());
   // δ enters at each row's subject-last token and attention is causal, so every
   // token before it is the same at every step: those run once into a KV cache and
-  // each step runs only the rest, subject-last token first (column 0). On the
-  // context templates that is about half of each row's tokens.
-  std::vector<std::vector<int64_t>> prefixes, suffixes;
-  bool any_prefix = false;
-  for (size_t i = 0; i < c.rows.size(); ++i) {
-    const auto cut = c.rows[i].begin() + c.row_col[i];
-    prefixes.emplace_back(c.rows[i].begin(), cut);
-    suffixes.emplace_back(cut, c.rows[i].end());
-    any_prefix = any_prefix || !prefixes.back().empty();
-  }
+  // each step runs only the rest, subject-last token first (column 0).
+  const bool split = options.cache_prefix &&
+                     std::any_of(c.row_col.begin(), c.row_col.end(), [](int64_t col) { return col > 0; });
+  std::vector<std::vector<int64_t>> suffixes;
   harness::KVCache prefix_cache;
-  if (any_prefix && options.cache_prefix) {
+  if (split) {
+    std::vector<std::vector<int64_t>> prefixes;
+    for (size_t i = 0; i < c.rows.size(); ++i) {
+      const auto cut = c.rows[i].begin() + c.row_col[i];
+      prefixes.emplace_back(c.rows[i].begin(), cut);
+      suffixes.emplace_back(cut, c.rows[i].end());
+    }
     c10::NoGradGuard no_grad;
     const auto pre = harness::pad_batch(prefixes, harness::Padding::kLeft);  // left: the suffixes line up after it
     harness::ForwardOptions po;
     po.attention_mask = pre.mask.to(dev);
     po.cache = &prefix_cache;
     (void)model.forward(pre.ids.to(dev), po);
-  } else {
-    suffixes = c.rows;  // no split: each step runs whole rows
   }
-  const bool split = prefix_cache.length() > 0;
-  const auto padded = harness::pad_batch(suffixes, harness::Padding::kRight);
+  const auto padded = harness::pad_batch(split ? suffixes : c.rows, harness::Padding::kRight);
   const auto ids = padded.ids.to(dev);
   const auto suffix_mask = padded.mask.to(dev);
   std::vector<int64_t> tgt_pos_in_step = c.tgt_pos, kl_col_in_step = c.kl_col, row_col_in_step = c.row_col;

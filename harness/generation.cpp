@@ -32,12 +32,15 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
     if (options.use_cache) opts.cache = &cache;
     const auto logits = model.forward(step_ids, opts);
     const auto last = logits.select(1, logits.size(1) - 1);  // [batch, vocab]
+    // The next tokens and whether they came from finite logits, in one copy to the host.
+    const auto host = at::cat({last.argmax(-1), at::isfinite(last).all().to(at::kLong).unsqueeze(0)}).cpu();
+    const auto* next_ptr = host.data_ptr<int64_t>();  // [batch] tokens, then the finite flag
     if (step == 0) {
       // The prompt pass; located without the cache if it fails.
       ForwardOptions plain;
       plain.attention_mask = step_mask;
       require_finite_logits(model, logits, step_ids, plain, step_mask);
-    } else if (!at::isfinite(last).all().item<bool>()) {
+    } else if (next_ptr[batch] == 0) {
       // A generated token can overflow where the prompt did not (a damaged edit
       // fires on the new subject's tokens). Locate it on prompt + generated so far.
       ForwardOptions plain;
@@ -47,8 +50,6 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
                        "NaN or Inf with the KV cache, none without it",
                        "a KV-cache inconsistency: rerun with the cache off to compare");
     }
-    const auto next = last.argmax(-1).cpu();  // [batch]
-    const auto* next_ptr = next.data_ptr<int64_t>();
     bool all_done = true;
     for (int64_t b = 0; b < batch; ++b) {
       if (!done[b]) {
@@ -58,7 +59,7 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
       all_done = all_done && done[b];
     }
     if (all_done) break;
-    const auto next_col = next.to(dev).unsqueeze(1);
+    const auto next_col = host.narrow(0, 0, batch).to(dev).unsqueeze(1);
     const auto one = at::ones({batch, 1}, mask.options());
     // The whole sequence is kept in both modes: the cached path needs it only to
     // locate a non-finite value, and it is a few integers per step.

@@ -103,6 +103,46 @@ void require_gated_inputs(const harness::GateSpec& spec, const RunConfig& config
   }
 }
 
+
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+const SuiteEntry* find_suite(const std::string& name) {
+  for (const auto& s : all_suites()) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+// A rule on a suite that does not exist would never be evaluated, so a typo
+// would silently turn a gate off; a misspelt metric is caught here too, before
+// the models load and the suites run (evaluate_gates checks again, after).
+void require_known_suites_and_metrics(const harness::GateSpec& spec, const std::string& spec_name) {
+  for (size_t i = 0; i < spec.rules.size(); ++i) {
+    const auto& rule = spec.rules[i];
+    const auto field = "gates[" + std::to_string(i) + "]";
+    const SuiteEntry* entry = find_suite(rule.suite);
+    if (entry == nullptr) {
+      throw InputError(spec_name, field + ".suite", "one of " + comma_list(suite_names()), "'" + rule.suite + "'");
+    }
+    const auto declares = [&](const std::string& m) {
+      return std::find(entry->metrics.begin(), entry->metrics.end(), m) != entry->metrics.end();
+    };
+    if (!declares(rule.metric)) {
+      throw InputError(spec_name, field + ".metric", "a metric of " + rule.suite + ": " + comma_list(entry->metrics),
+                       "'" + rule.metric + "'");
+    }
+    if (rule.bound_kind == "max_drop_vs_base" && !declares(rule.metric + "_base")) {
+      throw InputError(spec_name, field + ".max_drop_vs_base",
+                       "a metric with a base value (" + rule.metric + "_base) in " + rule.suite,
+                       "none; use min or max for " + rule.metric);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> suite_names() {
@@ -126,45 +166,13 @@ harness::RunReport run_gate(const RunConfig& config) {
   using clock = std::chrono::steady_clock;
   // Validate everything cheap before loading models.
   for (const auto& name : config.suites) {
-    bool known = false;
-    for (const auto& s : all_suites()) known = known || s.name == name;
-    if (!known) {
-      std::string valid;
-      for (const auto& n : suite_names()) valid += (valid.empty() ? "" : ", ") + n;
-      throw InputError("", "--suites", "suite names from: " + valid, "'" + name + "'");
+    if (find_suite(name) == nullptr) {
+      throw InputError("", "--suites", "suite names from: " + comma_list(suite_names()), "'" + name + "'");
     }
   }
   const harness::GateSpec spec = config.spec.empty() ? harness::GateSpec::defaults() : harness::GateSpec::load(config.spec);
-  // A rule on a suite that does not exist would never be evaluated: a typo
-  // would silently turn a gate off. A misspelt metric is caught here too, before
-  // the models load and the suites run.
   const std::string spec_name = config.spec.empty() ? "<default gate spec>" : config.spec.string();
-  const auto list = [](const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-  };
-  for (size_t i = 0; i < spec.rules.size(); ++i) {
-    const auto& rule = spec.rules[i];
-    const auto field = "gates[" + std::to_string(i) + "]";
-    const auto entry = std::find_if(all_suites().begin(), all_suites().end(),
-                                    [&](const SuiteEntry& s) { return s.name == rule.suite; });
-    if (entry == all_suites().end()) {
-      throw InputError(spec_name, field + ".suite", "one of " + list(suite_names()), "'" + rule.suite + "'");
-    }
-    const auto declares = [&](const std::string& m) {
-      return std::find(entry->metrics.begin(), entry->metrics.end(), m) != entry->metrics.end();
-    };
-    if (!declares(rule.metric)) {
-      throw InputError(spec_name, field + ".metric", "a metric of " + rule.suite + ": " + list(entry->metrics),
-                       "'" + rule.metric + "'");
-    }
-    if (rule.bound_kind == "max_drop_vs_base" && !declares(rule.metric + "_base")) {
-      throw InputError(spec_name, field + ".max_drop_vs_base",
-                       "a metric with a base value (" + rule.metric + "_base) in " + rule.suite,
-                       "none; use min or max for " + rule.metric);
-    }
-  }
+  require_known_suites_and_metrics(spec, spec_name);
   const CaseSet cases = load_run_cases(config);
   require_gated_inputs(spec, config, cases);
 
@@ -215,7 +223,7 @@ harness::RunReport run_gate(const RunConfig& config) {
   }
   if (config.show_progress) bar.finish();
   meta.phase_seconds["suites"] = std::chrono::duration<double>(clock::now() - t_suites).count();
-  harness::evaluate_gates(spec, report, config.spec.empty() ? "<default gate spec>" : config.spec.string());
+  harness::evaluate_gates(spec, report, spec_name);
   return report;
 }
 
