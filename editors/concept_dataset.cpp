@@ -1,5 +1,6 @@
 #include "editors/concept_dataset.h"
 
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -181,6 +182,17 @@ int64_t record_position(const harness::TextModel& tm, const ConceptRecord& recor
                      "give the token index as 'position' instead");
   }
   return static_cast<int64_t>(prefix.size()) - 1;
+}
+
+at::Tensor subject_groups(const std::vector<ConceptRecord>& records, std::map<std::string, int64_t>& ids) {
+  std::vector<int64_t> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    // Anonymous records get a key no subject_id can take ("" is never stored as an id).
+    const std::string key = r.subject_id.empty() ? std::string(1, '\0') + std::to_string(ids.size()) : r.subject_id;
+    out.push_back(ids.try_emplace(key, static_cast<int64_t>(ids.size())).first->second);
+  }
+  return at::tensor(out, at::kLong);
 }
 
 }  // namespace editgate::editors

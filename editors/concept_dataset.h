@@ -32,8 +32,11 @@
 //                                                "the continuation ' ' + object is the greedy top-1 at every token"
 //   }
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -84,5 +87,10 @@ struct ConceptDataset {
 /// it lies outside the prompt or the span's text does not tokenise to a prefix
 /// of the prompt's ids.
 int64_t record_position(const harness::TextModel& tm, const ConceptRecord& record, const std::filesystem::path& path);
+
+/// Group ids for `records` ([n] int64): records with the same subject_id share
+/// an id, numbered through `ids` so that several calls (one per split) agree;
+/// a record without a subject_id is a group of its own.
+at::Tensor subject_groups(const std::vector<ConceptRecord>& records, std::map<std::string, int64_t>& ids);
 
 }  // namespace editgate::editors

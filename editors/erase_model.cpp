@@ -21,10 +21,11 @@ struct EncodedSplit {
   std::vector<std::vector<int64_t>> prompts;  // token ids, BOS included when the model adds it
   std::vector<int64_t> positions;             // hook position per prompt
   at::Tensor labels;                          // [n] int64
+  at::Tensor groups;                          // [n] int64 subject ids, numbered across the splits
 };
 
 EncodedSplit encode(const harness::TextModel& tm, const std::vector<ConceptRecord>& records,
-                    const std::filesystem::path& path) {
+                    const std::filesystem::path& path, std::map<std::string, int64_t>& subject_ids) {
   EncodedSplit s;
   std::vector<int64_t> labels;
   for (const auto& r : records) {
@@ -33,6 +34,7 @@ EncodedSplit encode(const harness::TextModel& tm, const std::vector<ConceptRecor
     labels.push_back(r.label);
   }
   s.labels = at::tensor(labels, at::kLong);
+  s.groups = subject_groups(records, subject_ids);
   return s;
 }
 
@@ -52,7 +54,7 @@ LabeledData activations(harness::TextModel& tm, harness::HookPoint point, const 
     }
     chunks.push_back(collect_activations(tm.model(), point, prompts, positions, end - start));
   }
-  return LabeledData{at::cat(chunks, 0), s.labels, k};
+  return LabeledData{at::cat(chunks, 0), s.labels, k, s.groups};
 }
 
 RecallReport recall(harness::TextModel& tm, harness::HookPoint point, const std::vector<const ConceptRecord*>& records,
@@ -84,15 +86,37 @@ RecallReport recall(harness::TextModel& tm, harness::HookPoint point, const std:
   return rep;
 }
 
+// The dataset's three parts pooled and split again by subject, with the shares
+// of subjects the dataset itself gives each part. Erasing the collected
+// activations equals collecting them with the eraser installed: the eraser
+// at a hook changes that hook's output and nothing before it.
+SplitSensitivity resplit(const ErasureSplit& split, const EraseModelOptions& options) {
+  const std::vector<const LabeledData*> parts = {&split.fit(), &split.probe_train(), &split.probe_test()};
+  std::vector<at::Tensor> xs, zs, gs;
+  for (const auto* p : parts) xs.push_back(p->x), zs.push_back(p->z), gs.push_back(p->groups);
+  const LabeledData pooled{at::cat(xs, 0), at::cat(zs, 0), split.fit().num_classes, at::cat(gs, 0)};
+  const auto subjects = [](const LabeledData& d) {
+    return static_cast<double>(std::get<0>(at::_unique(d.groups)).size(0));
+  };
+  const double all = subjects(pooled);
+  SplitSensitivityOptions so;
+  so.splits = options.resplits;
+  so.fractions = {subjects(split.fit()) / all, subjects(split.probe_train()) / all};
+  so.leace = options.leace;
+  so.probe = options.probe;
+  return split_sensitivity(pooled, so);
+}
+
 }  // namespace
 
 EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, harness::HookPoint point,
                              const EraseModelOptions& options) {
   c10::NoGradGuard no_grad;
   const int64_t k = ds.num_classes();
-  const EncodedSplit fit = encode(tm, ds.fit, ds.path);
-  const EncodedSplit train = encode(tm, ds.probe_train, ds.path);
-  const EncodedSplit test = encode(tm, ds.probe_test, ds.path);
+  std::map<std::string, int64_t> subject_ids;
+  const EncodedSplit fit = encode(tm, ds.fit, ds.path, subject_ids);
+  const EncodedSplit train = encode(tm, ds.probe_train, ds.path, subject_ids);
+  const EncodedSplit test = encode(tm, ds.probe_test, ds.path, subject_ids);
   const auto collect = [&](const EncodedSplit& s, const Eraser* e) {
     return activations(tm, point, s, k, e, options.all_positions, options.batch_size);
   };
@@ -126,6 +150,7 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
   }
   r.recall_base = recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);
   r.recall_erased = recall(tm, point, with_object, positions, &r.eraser, options.all_positions, options.batch_size);
+  if (options.resplits > 0) r.resplits = resplit(split, options);
   return r;
 }
 
@@ -151,6 +176,7 @@ nlohmann::json EraseModelResult::to_json() const {
                                  "recover the concept"}};
   if (quadratic_before) j["quadratic_before"] = quadratic_before->to_json();
   if (quadratic_after) j["quadratic_after"] = quadratic_after->to_json();
+  if (resplits) j["resplits"] = resplits->to_json();
   return j;
 }
 

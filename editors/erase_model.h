@@ -4,7 +4,8 @@
 // fit split, probes the held-out splits before and after (the "after"
 // activations are collected with the eraser installed in the model), and
 // measures fact recall with and without the eraser. This unit owns that
-// pipeline and its output directory; the dataset format is concept_dataset.h's,
+// pipeline and its output directory (and, on the same activations, how much
+// the held-out result depends on the split: split_sensitivity.h); the dataset format is concept_dataset.h's,
 // the pieces are leace.h's, eraser_hook.h's and probe_recovery.h's.
 //
 // Output directory (written atomically):
@@ -26,6 +27,7 @@
 #include "editors/leace.h"
 #include "editors/logistic_probe.h"
 #include "editors/probe_metrics.h"
+#include "editors/split_sensitivity.h"
 #include "harness/hook_names.h"
 
 namespace editgate::harness {
@@ -40,6 +42,9 @@ struct EraseModelOptions {
   bool quadratic_probe = true;
   bool all_positions = false;  // install the eraser at every position (default: each record's own)
   int64_t batch_size = 32;
+  // Also refit and reprobe on this many fresh subject-disjoint splits (same
+  // shares as the dataset's own) and report the spread: 0 for none.
+  int64_t resplits = 10;
 };
 
 /// Fact recall: the continuation " " + object is the teacher-forced top-1 at every token.
@@ -59,6 +64,7 @@ struct EraseModelResult {
   ProbeReport linear_before, linear_after;
   std::optional<ProbeReport> quadratic_before, quadratic_after;
   RecallReport recall_base, recall_erased;  // over every record with an object, all splits
+  std::optional<SplitSensitivity> resplits;
 
   nlohmann::json to_json() const;
 };

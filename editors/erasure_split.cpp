@@ -179,13 +179,15 @@ ErasureSplit ErasureSplit::by_group(const LabeledData& data, const at::Tensor& g
   require_nonempty(fit, "fit split", data.size());
   require_nonempty(train, "probe_train split", data.size());
   require_nonempty(test, "probe_test split", data.size());
-  return ErasureSplit(select_rows(data, index_tensor(fit)), select_rows(data, index_tensor(train)),
-                      select_rows(data, index_tensor(test)));
+  LabeledData tagged = data;  // the parts keep their group ids: probe intervals cluster by them
+  tagged.groups = g;
+  return ErasureSplit(select_rows(tagged, index_tensor(fit)), select_rows(tagged, index_tensor(train)),
+                      select_rows(tagged, index_tensor(test)));
 }
 
 ProbeSplit ErasureSplit::probe_transformed(const std::function<at::Tensor(const at::Tensor&)>& transform) const {
-  return ProbeSplit::from_disjoint(LabeledData{transform(probe_train_.x), probe_train_.z, probe_train_.num_classes},
-                                   LabeledData{transform(probe_test_.x), probe_test_.z, probe_test_.num_classes});
+  const auto transformed = [&](const LabeledData& d) { return LabeledData{transform(d.x), d.z, d.num_classes, d.groups}; };
+  return ProbeSplit::from_disjoint(transformed(probe_train_), transformed(probe_test_));
 }
 
 ErasureSplit ErasureSplit::from_parts(LabeledData fit, LabeledData probe_train, LabeledData probe_test) {

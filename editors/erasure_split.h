@@ -50,7 +50,8 @@ class ErasureSplit {
   /// Stratified by label with the given shares (seeded).
   static ErasureSplit stratified(const LabeledData& data, const SplitFractions& fractions, uint64_t seed);
   /// By group (`groups` [n] int64, e.g. subject ids): all rows of a group land
-  /// in the same part; groups are assigned per label of their first row.
+  /// in the same part; groups are assigned per label of their first row. The
+  /// parts carry the ids (LabeledData::groups).
   static ErasureSplit by_group(const LabeledData& data, const at::Tensor& groups, const SplitFractions& fractions,
                                uint64_t seed);
   /// Parts given whole (e.g. a concept dataset's own splits); InputError if a

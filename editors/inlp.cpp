@@ -16,7 +16,7 @@ InlpResult fit_inlp(const LabeledData& train, const LabeledData& dev, const Inlp
 
   const auto project = [&](const LabeledData& data) {
     Eraser e{mean, basis, basis.t()};
-    return LabeledData{e.apply(data.x.to(opts)), data.z, data.num_classes};
+    return LabeledData{e.apply(data.x.to(opts)), data.z, data.num_classes, data.groups};
   };
   for (int64_t it = 0; it < options.max_iterations && basis.size(1) < d; ++it) {
     const LabeledData tr = project(train);

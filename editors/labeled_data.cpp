@@ -61,7 +61,9 @@ LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const Ten
 
 LabeledData select_rows(const LabeledData& data, const at::Tensor& index) {
   const auto idx = index.to(data.x.device());
-  return LabeledData{data.x.index_select(0, idx), data.z.index_select(0, idx.to(data.z.device())), data.num_classes};
+  LabeledData out{data.x.index_select(0, idx), data.z.index_select(0, idx.to(data.z.device())), data.num_classes};
+  if (data.groups.defined()) out.groups = data.groups.index_select(0, idx.to(data.groups.device()));
+  return out;
 }
 
 at::Tensor class_counts(const at::Tensor& z, int64_t num_classes) {

@@ -16,6 +16,7 @@ struct LabeledData {
   at::Tensor x;              // [n, d] floating point
   at::Tensor z;              // [n] int64 class labels in [0, num_classes)
   int64_t num_classes = 0;   // k; may exceed max(z) + 1 when a class is absent from this part
+  at::Tensor groups = {};    // [n] int64 subject ids, or undefined: rows are independent samples
 
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
   int64_t dim() const { return x.defined() ? x.size(1) : 0; }

@@ -16,7 +16,7 @@ ProbeSplit erased(const Eraser& e, const ErasureSplit& split) {
 ProbeReport probe_logistic(const ProbeSplit& split, const LogisticProbeOptions& options) {
   const LogisticProbe probe = LogisticProbe::fit(split.train(), options);
   ProbeReport r = score_predictions(probe.log_proba(split.test().x), split.test().z,
-                                    class_counts(split.train().z, split.train().num_classes));
+                                    class_counts(split.train().z, split.train().num_classes), split.test().groups);
   r.probe = "logistic";
   r.iterations = probe.optimisation().iterations;
   r.converged = probe.optimisation().converged;
@@ -26,7 +26,7 @@ ProbeReport probe_logistic(const ProbeSplit& split, const LogisticProbeOptions& 
 ProbeReport probe_quadratic(const ProbeSplit& split, const QuadraticProbeOptions& options) {
   const QuadraticProbe probe = QuadraticProbe::fit(split.train(), options);
   ProbeReport r = score_predictions(probe.log_proba(split.test().x), split.test().z,
-                                    class_counts(split.train().z, split.train().num_classes));
+                                    class_counts(split.train().z, split.train().num_classes), split.test().groups);
   r.probe = "quadratic";
   return r;
 }

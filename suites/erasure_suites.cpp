@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "editors/concept_dataset.h"
@@ -46,6 +47,7 @@ struct EncodedRecords {
   std::vector<std::vector<int64_t>> prompts;
   std::vector<int64_t> positions;
   at::Tensor labels;  // [n] int64
+  at::Tensor groups;  // [n] int64 subject ids: the probe's interval clusters by subject
 };
 
 EncodedRecords encode(const harness::TextModel& tm, const std::vector<editors::ConceptRecord>& records,
@@ -58,6 +60,8 @@ EncodedRecords encode(const harness::TextModel& tm, const std::vector<editors::C
     labels.push_back(r.label);
   }
   out.labels = at::tensor(labels, at::kLong);
+  std::map<std::string, int64_t> ids;
+  out.groups = editors::subject_groups(records, ids);
   return out;
 }
 
@@ -70,6 +74,8 @@ harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, st
   m.ci_high = r.accuracy_interval.high;
   m.family = "probe";
   m.description = std::move(description);
+  // n counts rows; the interval counts what is independent: the subjects.
+  if (r.n_groups > 0) m.description += " (interval clustered by " + std::to_string(r.n_groups) + " subjects)";
   return m;
 }
 
@@ -128,8 +134,8 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
     return editors::collect_activations(tm.model(), eraser.point, e.prompts, e.positions);
   };
   const auto split_of = [&](const at::Tensor& x_train, const at::Tensor& x_test) {
-    return editors::ProbeSplit::from_parts(editors::LabeledData{x_train, train.labels, k},
-                                              editors::LabeledData{x_test, test.labels, k});
+    return editors::ProbeSplit::from_parts(editors::LabeledData{x_train, train.labels, k, train.groups},
+                                           editors::LabeledData{x_test, test.labels, k, test.groups});
   };
   const auto before = editors::probe_logistic(split_of(collect(train), collect(test)));
   editors::ProbeReport after;
@@ -148,7 +154,9 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   above.ci_low = after.accuracy_interval.low - after.chance_accuracy;
   above.ci_high = after.accuracy_interval.high - after.chance_accuracy;
   above.family = "probe";
-  above.description = "after-erasure accuracy minus the majority-class rate of the test split";
+  above.description = "after-erasure accuracy minus the majority-class rate of the test split" +
+                      (after.n_groups > 0 ? " (interval clustered by " + std::to_string(after.n_groups) + " subjects)"
+                                          : std::string());
   probe_suite.metrics.push_back(above);
   probe_suite.metrics.push_back({"chance_accuracy", after.chance_accuracy, after.n_test, {}, {}, "probe",
                                  "majority-class rate of the test split"});

@@ -27,11 +27,18 @@ std::string ci(const json& probe) {
                      probe["accuracy_ci95"][1].get<double>());
 }
 
+// "n=960" for independent rows; "n=960 of 80 subjects" when the interval clusters by subject.
+std::string sample_size(const json& p) {
+  const auto groups = p.value("n_groups", int64_t{0});
+  return fmt::format("n={}", p["n_test"].get<int64_t>()) +
+         (groups > 0 ? fmt::format(" of {} subjects", groups) : std::string());
+}
+
 void print_probe(const std::string& label, const json& p) {
   std::cout << fmt::format(
-      "{:<18} accuracy {:.4f} {} n={}  chance (majority) {:.4f}  balanced {:.4f} (chance {:.4f})  "
+      "{:<18} accuracy {:.4f} {} {}  chance (majority) {:.4f}  balanced {:.4f} (chance {:.4f})  "
       "log-loss {:.4f} (prior {:.4f})\n",
-      label, p["accuracy"].get<double>(), ci(p), p["n_test"].get<int64_t>(), p["chance_accuracy"].get<double>(),
+      label, p["accuracy"].get<double>(), ci(p), sample_size(p), p["chance_accuracy"].get<double>(),
       p["balanced_accuracy"].get<double>(), p["chance_balanced_accuracy"].get<double>(), p["log_loss"].get<double>(),
       p["prior_log_loss"].get<double>());
 }
@@ -100,6 +107,7 @@ struct EraseModelFlags {
   std::string method = "leace";
   bool no_shrinkage = false, all_positions = false, json = false;
   int64_t batch_size = 32;
+  int64_t resplits = 10;
 };
 
 void run_erase_model(const EraseModelFlags& f) {
@@ -111,6 +119,7 @@ void run_erase_model(const EraseModelFlags& f) {
   options.leace.shrinkage = !f.no_shrinkage;
   options.all_positions = f.all_positions;
   options.batch_size = f.batch_size;
+  options.resplits = f.resplits;
   const auto result = editors::erase_model(tm, dataset, point, options);
   editors::write_erase_model_outputs(f.out, result,
                                      {{"model", f.model},
@@ -128,6 +137,7 @@ void run_erase_model(const EraseModelFlags& f) {
   print_probe("probe before", r["linear_before"]);
   print_probe("probe after", r["linear_after"]);
   if (r.contains("quadratic_after")) print_probe("QDA after", r["quadratic_after"]);
+  if (result.resplits) std::cout << result.resplits->summary() << "\n";
   std::cout << fmt::format("fact recall {:.4f} -> {:.4f} (n={}, drop {:.4f})\n", result.recall_base.rate(),
                            result.recall_erased.rate(), result.recall_base.n,
                            result.recall_base.rate() - result.recall_erased.rate());
@@ -184,6 +194,10 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     cmd->add_flag("--all-positions", f->all_positions,
                   "install the eraser at every position (default: only at each record's own position)");
     cmd->add_option("--batch-size", f->batch_size, "prompts per forward pass")->check(CLI::Range(1, 4096));
+    cmd->add_option("--resplits", f->resplits,
+                    "also refit and reprobe on N fresh subject-disjoint splits of the same activations and report "
+                    "the spread of the after-erasure accuracy (default 10; 0: none)")
+        ->check(CLI::Range(0, 1000));
     cmd->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
     cmd->add_option("--dtype", f->dtype, "auto, f32, f16 or bf16");
     cmd->add_flag("--json", f->json, "print the report as JSON on stdout");

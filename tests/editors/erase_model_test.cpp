@@ -43,6 +43,11 @@ TEST_P(EraseModel, FitsProbesMeasuresRecallAndWritesItsOutputs) {
   EXPECT_EQ(r.recall_base.n, 192);
   EXPECT_EQ(r.recall_erased.n, 192);
   EXPECT_EQ(r.recall_base.by_relation.at("born_in").second, 192);
+  // The probe's interval counts subjects: the dataset's records name them.
+  EXPECT_GT(r.linear_after.n_groups, 0);
+  EXPECT_LT(r.linear_after.n_groups, r.linear_after.n_test);
+  ASSERT_TRUE(r.resplits.has_value());
+  EXPECT_EQ(r.resplits->accuracy_after.size(), 10u);
   std::cout << GetParam() << ": probe " << r.linear_before.accuracy << " -> " << r.linear_after.accuracy
             << " (chance " << r.linear_after.chance_accuracy << "), recall " << r.recall_base.rate() << " -> "
             << r.recall_erased.rate() << " (random weights)\n";
@@ -55,7 +60,7 @@ TEST_P(EraseModel, FitsProbesMeasuresRecallAndWritesItsOutputs) {
   EXPECT_EQ(file->metadata().at("format"), "editgate.eraser");
   const auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
   for (const char* key : {"fit", "linear_before", "linear_after", "recall_base", "recall_erased", "recall_drop",
-                          "quadratic_after", "guarantee"}) {
+                          "quadratic_after", "guarantee", "resplits"}) {
     EXPECT_TRUE(report.contains(key)) << key;
   }
   // Rewriting replaces the directory atomically.

@@ -25,6 +25,44 @@ TEST(ProbeMetrics, WilsonIntervalMatchesKnownValues) {
   EXPECT_NEAR(c.high - 0.5, 0.01265, 1e-4);
 }
 
+// 80 subjects of 12 rows each, every subject's rows all right or all wrong:
+// 960 rows, but only 80 independent outcomes, which is what the interval uses.
+TEST(ProbeMetrics, ClusteredIntervalCountsSubjectsNotTheirRepeatedRows) {
+  const at::Tensor groups = at::arange(960, at::kLong).div(12, "floor");
+  const at::Tensor correct = (groups % 2) == 0;
+  EXPECT_DOUBLE_EQ(editors::clustered_effective_n(correct, groups), 80.0);
+
+  const at::Tensor z = at::zeros({960}, at::kLong);
+  // Class 0 predicted on the right rows, class 1 on the others.
+  const at::Tensor p0 = at::where(correct, 0.9, 0.1).to(at::kDouble);
+  const at::Tensor lp = at::stack({p0, 1.0 - p0}, 1).log();
+  const auto r = editors::score_predictions(lp, z, at::tensor(std::vector<int64_t>{5, 5}), groups);
+  EXPECT_EQ(r.n_groups, 80);
+  EXPECT_DOUBLE_EQ(r.effective_n, 80.0);
+  const auto expected = editors::wilson_interval_of_rate(0.5, 80.0);
+  EXPECT_DOUBLE_EQ(r.accuracy_interval.low, expected.low);
+  EXPECT_DOUBLE_EQ(r.accuracy_interval.high, expected.high);
+  const auto rows = editors::wilson_interval(480, 960);
+  EXPECT_GT(rows.low, r.accuracy_interval.low + 0.05);  // the row-based interval would be far too narrow
+
+  const auto unclustered = editors::score_predictions(lp, z, at::tensor(std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(unclustered.n_groups, 0);
+  EXPECT_DOUBLE_EQ(unclustered.accuracy_interval.low, rows.low);
+}
+
+TEST(ProbeMetrics, ClusteredIntervalOfIndependentOutcomesKeepsTheRowCount) {
+  // One row per subject: nothing is repeated, and n stays n (up to the m / (m - 1) correction).
+  const at::Tensor singletons = at::arange(1000, at::kLong);
+  const at::Tensor correct = (at::arange(1000, at::kLong) % 3) != 0;
+  EXPECT_NEAR(editors::clustered_effective_n(correct, singletons), 1000.0, 1.0);
+  // Outcomes that vary within subjects as much as between them: a design effect near 1.
+  const at::Tensor pairs = at::arange(1000, at::kLong).div(2, "floor");
+  const at::Tensor alternating = (at::arange(1000, at::kLong) % 2) == 0;
+  EXPECT_DOUBLE_EQ(editors::clustered_effective_n(alternating, pairs), 1000.0);
+  // Every outcome the same: the variance says nothing and the subjects are counted.
+  EXPECT_DOUBLE_EQ(editors::clustered_effective_n(at::ones({1000}, at::kBool), pairs), 500.0);
+}
+
 TEST(ProbeMetrics, ChanceIsTheMajorityRateOfTheTestSplit) {
   // 10 test rows: 7 of class 0, 3 of class 1; the predictor says class 0 always.
   const at::Tensor z = at::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1});
