@@ -1,5 +1,6 @@
 #include "harness/text_model.h"
 
+#include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -14,6 +15,11 @@
 namespace editgate::harness {
 namespace {
 
+// Without tokenizer_config.json: GPT-2 was trained without BOS, the Llama family with it.
+bool default_add_bos(const ModelConfig& config, const Tokenizer& tok) {
+  return config.model_type != "gpt2" && tok.bos_id().has_value();
+}
+
 bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, const Tokenizer& tok) {
   const auto path = dir / "tokenizer_config.json";
   if (std::filesystem::exists(path)) {
@@ -26,7 +32,7 @@ bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, c
       return j["add_bos_token"].get<bool>() && tok.bos_id().has_value();
     }
   }
-  return config.model_type != "gpt2" && tok.bos_id().has_value();
+  return default_add_bos(config, tok);
 }
 
 struct AdapterFile {
@@ -83,6 +89,15 @@ TextModel TextModel::load(const std::filesystem::path& dir, const LoadOptions& o
       m.install_steering(&s);
     }
   }
+  return m;
+}
+
+TextModel TextModel::from_memory(std::unique_ptr<Transformer> model, std::unique_ptr<Tokenizer> tokenizer) {
+  TORCH_CHECK(model && tokenizer, "TextModel::from_memory: model and tokenizer are required");
+  TextModel m;
+  m.loaded_.model = std::move(model);
+  m.tokenizer_ = std::move(tokenizer);
+  m.add_bos_ = default_add_bos(m.loaded_.model->config(), *m.tokenizer_);
   return m;
 }
 

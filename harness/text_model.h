@@ -26,6 +26,11 @@ class TextModel {
  public:
   // `dir`: a HF checkpoint directory, or a GGUF file (gguf_model.h).
   static TextModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // A model built in memory (the benchmarks' random-weight shapes, too large to
+  // write and read back per run): no checkpoint directory (dir() is empty,
+  // weights_sha256 unset), no adapter; BOS first as for a checkpoint without
+  // tokenizer_config.json (the Llama family, when the tokenizer has one).
+  static TextModel from_memory(std::unique_ptr<Transformer> model, std::unique_ptr<Tokenizer> tokenizer);
   TextModel(TextModel&&) noexcept;
   TextModel& operator=(TextModel&&) noexcept;
   ~TextModel();

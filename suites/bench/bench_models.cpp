@@ -1,6 +1,8 @@
 #include "suites/bench/bench_models.h"
 
+#include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,12 +12,68 @@
 
 #include "harness/checkpoint.h"
 #include "harness/gpu_timing.h"
+#include "harness/tokenizer.h"
 #include "harness/wordlevel_tokenizer.h"
 #include "suites/bench/device_peak.h"
 
 namespace editgate::bench {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// "<bos>", "w1", ... "w<vocab-2>", then "<unk>": `vocab` ids in all.
+std::string bench_tokenizer_json(int64_t vocab) {
+  std::vector<std::string> words = {"<bos>"};
+  for (int64_t i = 1; i < vocab - 1; ++i) words.push_back("w" + std::to_string(i));
+  return harness::wordlevel_tokenizer_json(words, "<unk>", {"<bos>"});
+}
+
+// The config.json a LlamaForCausalLM of `s` would carry (Llama-3's rope_theta, no rope scaling).
+harness::ModelConfig llama_config(const LlamaShape& s) {
+  const nlohmann::json j = {
+      {"architectures", {"LlamaForCausalLM"}},
+      {"model_type", "llama"},
+      {"hidden_size", s.d_model},
+      {"num_hidden_layers", s.n_layer},
+      {"num_attention_heads", s.n_head},
+      {"num_key_value_heads", s.n_kv_head},
+      {"intermediate_size", s.d_mlp},
+      {"max_position_embeddings", s.n_positions},
+      {"vocab_size", s.vocab_size},
+      {"rms_norm_eps", 1e-5},
+      {"hidden_act", "silu"},
+      {"rope_theta", 500000.0},
+      {"tie_word_embeddings", false},
+      {"bos_token_id", 0},
+      {"eos_token_id", 0},
+      {"torch_dtype", "float32"},
+  };
+  return harness::ModelConfig::from_json(j, "<bench llama_config>");
+}
+
+// Attention FLOPs per token of a `seq`-token sequence: q·k and p·v over full rows of every query head.
+double attention_flops(int64_t n_layer, int64_t query_width, int64_t seq) {
+  return static_cast<double>(n_layer) * 2.0 * 2.0 * static_cast<double>(seq) * static_cast<double>(query_width);
+}
+
+// What shape_arithmetic_error compares: the model's own tensors.
+std::string tensor_count_error(double params, double matmul, const harness::Transformer& model) {
+  double n = 0, w = 0;
+  const auto& p = model.parameters();
+  const bool untied = p.count("lm_head.weight") != 0;
+  for (const auto& [name, t] : p) {
+    n += static_cast<double>(t.numel());
+    // Embedding lookups multiply nothing: GPT-2's wpe always, Llama's embed_tokens when lm_head is separate.
+    const bool lookup = name.find("wpe") != std::string::npos || (untied && name.find("embed_tokens") != std::string::npos);
+    if (t.dim() == 2 && !lookup) w += static_cast<double>(t.numel());
+  }
+  if (n != params) return fmt::format("parameter_count {} != {} parameters in the model", params, n);
+  if (w != matmul) return fmt::format("matmul_weights {} != {} in the model's matrices", matmul, w);
+  return "";
+}
+
+}  // namespace
 
 harness::TextModel& bench_model(const fixtures::Gpt2Shape& shape) {
   static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
@@ -29,14 +87,33 @@ harness::TextModel& bench_model(const fixtures::Gpt2Shape& shape) {
     const fs::path empty = dir.string() + ".src";
     fs::create_directories(empty);
     harness::save_model(*model, dir, empty);
-    std::vector<std::string> words = {"<bos>"};
-    for (int64_t i = 1; i < shape.vocab_size - 1; ++i) words.push_back("w" + std::to_string(i));
     // tokenizer.json last: its presence marks a complete model directory.
-    std::ofstream(dir / "tokenizer.json") << harness::wordlevel_tokenizer_json(words, "<unk>", {"<bos>"});
+    std::ofstream(dir / "tokenizer.json") << bench_tokenizer_json(shape.vocab_size);
   }
   harness::LoadOptions o;
   o.device = bench_device().str();
   slot = std::make_unique<harness::TextModel>(harness::TextModel::load(dir, o));
+  return *slot;
+}
+
+harness::TextModel& bench_model(const LlamaShape& shape) {
+  static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
+  auto& slot = models[shape.d_model * 1000 + shape.n_layer];
+  if (slot) return *slot;
+  c10::NoGradGuard ng;
+  const auto config = llama_config(shape);
+  const auto device = bench_device();
+  at::manual_seed(0);
+  std::map<std::string, at::Tensor> params;
+  // The tensor list from the architecture itself, as fixtures::init_gpt2 does; drawn on the
+  // device (8B normals on one CPU thread would take minutes). HF's init: normal 0.02, norms 1.
+  for (const auto& [name, dims] : harness::make_transformer(config, {}, at::kCPU)->expected_tensors()) {
+    const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
+    params[name] = name.ends_with("norm.weight") ? at::ones(dims, opts) : at::randn(dims, opts) * 0.02;
+  }
+  slot = std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
+      harness::make_transformer(config, std::move(params), device),
+      harness::load_tokenizer_json_text(bench_tokenizer_json(shape.vocab_size), "<bench tokenizer>")));
   return *slot;
 }
 
@@ -45,20 +122,64 @@ double parameter_count(const fixtures::Gpt2Shape& s) {
   return s.n_layer * (12 * d * d + 13 * d) + d * (s.vocab_size + s.n_positions) + 2 * d;
 }
 
-double forward_flops(const fixtures::Gpt2Shape& s, int64_t seq) {
+double parameter_count(const LlamaShape& s) {
   const double d = static_cast<double>(s.d_model);
-  const double per_token_weights = s.n_layer * (3 * d * d + d * d + 2 * 4 * d * d) + d * s.vocab_size;
-  const double attention = s.n_layer * 2.0 * 2.0 * static_cast<double>(seq) * d;
-  return static_cast<double>(seq) * (2.0 * per_token_weights + attention);
+  // Matrices (lm_head included) + embed_tokens + two RMSNorms per layer + the final norm.
+  return matmul_weights(s) + d * static_cast<double>(s.vocab_size) + (2.0 * static_cast<double>(s.n_layer) + 1) * d;
 }
 
-bool large_shape_fits(const fixtures::Gpt2Shape& shape) {
+double matmul_weights(const fixtures::Gpt2Shape& s) {
+  const double d = static_cast<double>(s.d_model);
+  return s.n_layer * (3 * d * d + d * d + 2 * 4 * d * d) + d * static_cast<double>(s.vocab_size);
+}
+
+double matmul_weights(const LlamaShape& s) {
+  const double d = static_cast<double>(s.d_model);
+  const double head = d / static_cast<double>(s.n_head);
+  const double q_o = 2.0 * d * head * static_cast<double>(s.n_head);
+  const double k_v = 2.0 * d * head * static_cast<double>(s.n_kv_head);  // GQA: n_kv_head heads of keys and values
+  const double mlp = 3.0 * d * static_cast<double>(s.d_mlp);             // gate_proj, up_proj, down_proj
+  return static_cast<double>(s.n_layer) * (q_o + k_v + mlp) + d * static_cast<double>(s.vocab_size);
+}
+
+double forward_flops(const fixtures::Gpt2Shape& s, int64_t seq) {
+  return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
+}
+
+double forward_flops(const LlamaShape& s, int64_t seq) {
+  return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
+}
+
+std::string shape_arithmetic_error(const fixtures::Gpt2Shape& shape, const harness::Transformer& model) {
+  return tensor_count_error(parameter_count(shape), matmul_weights(shape), model);
+}
+
+std::string shape_arithmetic_error(const LlamaShape& shape, const harness::Transformer& model) {
+  if (parameter_count(kLlama3_8bShape) != kLlama3_8bParameters) {
+    return fmt::format("parameter_count(Llama-3-8B) {} != {}", parameter_count(kLlama3_8bShape), kLlama3_8bParameters);
+  }
+  return tensor_count_error(parameter_count(shape), matmul_weights(shape), model);
+}
+
+namespace {
+
+// `copies` x the fp32 weights fit the device's memory (CPU: EDITGATE_BENCH_LARGE=1).
+bool fits(double parameters, double copies) {
   if (!bench_device().is_cuda()) {
     const char* env = std::getenv("EDITGATE_BENCH_LARGE");
     return env != nullptr && std::string(env) == "1";
   }
-  return 3.0 * 4.0 * parameter_count(shape) < static_cast<double>(harness::gpu_total_memory_bytes());
+  return copies * 4.0 * parameters < static_cast<double>(harness::gpu_total_memory_bytes());
 }
+
+}  // namespace
+
+bool large_shape_fits(const fixtures::Gpt2Shape& shape) { return fits(parameter_count(shape), 3.0); }
+
+// Two copies, not three: for 8B that is 64 GB (an H100's 80 GB holds it; three, 96 GB, would
+// need an H200). The Llama benchmarks need far less beyond the weights: the largest is
+// scoring 32 x 256, whose logits and log-probs over 128256 words are 4.2 GB each.
+bool large_shape_fits(const LlamaShape& shape) { return fits(parameter_count(shape), 2.0); }
 
 std::string bench_word(int64_t i, int64_t vocab) { return "w" + std::to_string(1 + i % (vocab - 3)); }
 

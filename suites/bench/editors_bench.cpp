@@ -1,10 +1,12 @@
-// Editor costs on random-weight GPT-2-architecture models (bench_models.h):
+// Editor costs on random-weight models (bench_models.h):
 // second-moment statistics (tokens/s, achieved FLOP/s and its roofline
 // fraction), ROME time per edit split into k*, v* and the update, MEMIT at
 // 10/100/1000 edits, and MEMIT's z optimisation batched against the
 // reference's serial loop (one request per optimisation) at the same edit
 // counts, both in the same run. The fixture shape always; GPT-2 XL and GPT-J
-// shapes where the device holds them (large_shape_fits). Each benchmark checks
+// shapes where the device holds them (large_shape_fits). Llama-architecture
+// shapes (statistics, ROME and its v* search; no MEMIT): a tiny one always,
+// Llama-3-8B's where the device holds it. Each benchmark checks
 // its result once before timing; times are per iteration (CUDA events on CUDA).
 
 #include <ATen/ATen.h>
@@ -64,10 +66,12 @@ void set_roofline(benchmark::State& state, double flops_per_iteration, double se
 
 // Args: (layers collected in one pass). FLOPs: the forward up to the last
 // collected layer plus Σ k kᵀ (2 d_mlp² per token and layer, in float64).
-void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_layer, int64_t docs) {
-  auto& tm = bench::bench_model(shape);
+// Shape: fixtures::Gpt2Shape or bench::LlamaShape, here and in rome_edit and value_search.
+template <class Shape>
+void mom2_stats(benchmark::State& state, const Shape& shape, int64_t first_layer, int64_t docs) {
+  harness::TextModel& tm = bench::bench_model(shape);
   const int64_t seq = std::min<int64_t>(shape.n_positions, 256);
-  const auto corpus = bench_corpus(docs, seq - 1, shape.vocab_size);
+  const editors::TextCorpus corpus = bench_corpus(docs, seq - 1, shape.vocab_size);
   editors::SecondMomentOptions o;
   for (int64_t l = 0; l < state.range(0); ++l) o.layers.push_back(first_layer + l);
   o.max_length = seq;
@@ -79,13 +83,13 @@ void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_l
     auto s = editors::compute_second_moments(tm, corpus, o);
     benchmark::DoNotOptimize(s);
   });
-  const double d = static_cast<double>(shape.d_model);
+  const double d_mlp = static_cast<double>(bench::mlp_width(shape));
   const int64_t last = first_layer + state.range(0);
-  Gpt2Shape through = shape;
+  Shape through = shape;
   through.n_layer = last;
   through.vocab_size = 0;  // no unembedding: the pass stops after the last collected layer
   const double flops = bench::forward_flops(through, seq) / static_cast<double>(seq) * static_cast<double>(tokens) +
-                       static_cast<double>(state.range(0)) * 2.0 * 16.0 * d * d * static_cast<double>(tokens);
+                       static_cast<double>(state.range(0)) * 2.0 * d_mlp * d_mlp * static_cast<double>(tokens);
   state.SetItemsProcessed(state.iterations() * tokens);
   state.counters["tokens_per_second"] =
       benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsIterationInvariantRate);
@@ -93,17 +97,19 @@ void mom2_stats(benchmark::State& state, const Gpt2Shape& shape, int64_t first_l
 }
 
 // One ROME edit per iteration (C given: its cost is BM_Mom2Stats'), the weight restored between iterations.
-void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
-  auto& tm = bench::bench_model(shape);
+template <class Shape>
+void rome_edit(benchmark::State& state, const Shape& shape, int64_t layer) {
+  harness::TextModel& tm = bench::bench_model(shape);
   editors::RomeHparams h;
   h.layer = layer;
   h.value.early_stop_loss = 0;  // always the full v_num_grad_steps: comparable timings
   h.value.allow_tf32 = state.range(0) != 0;  // Arg 0: fp32 throughout; 1: the default (TF32 δ search on CUDA)
-  const auto c = editors::compute_second_moments(tm, bench_corpus(8, 32, shape.vocab_size),
-                                                 {{layer}, 0, 8, 0, at::kFloat, {}, {}, false})[0].mom2;
+  const editors::TextCorpus corpus = bench_corpus(8, 32, shape.vocab_size);
+  const auto c = editors::compute_second_moments(tm, corpus, {{layer}, 0, 8, 0, at::kFloat, {}, {}, false})[0].mom2;
   const auto c_inv = editors::rome_inverse_mom2(c, 1e-4);
   const auto templates = editors::sample_context_templates(tm, h.context, 0);
-  const auto reqs = bench_requests(64, shape.vocab_size);
+  const std::vector<editors::EditRequest> reqs = bench_requests(64, shape.vocab_size);
+  // The matrix editors/rome.cpp edits: GPT-2's mlp.c_proj, Llama's model.layers.{l}.mlp.down_proj.
   auto w = tm.model().weight("blocks." + std::to_string(layer) + ".mlp.W_out");
   const auto original = w.clone();
   const auto restore = [&] {
@@ -139,12 +145,13 @@ void rome_edit(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
 // ROME's v* search alone for one request, range(0) = 0: every step runs whole
 // rows; 1: the tokens before the subject's last token run once into a KV cache
 // (the default). The same δ either way (ValueOptimizer.PrefixCacheChangesNothing).
-void value_search(benchmark::State& state, const Gpt2Shape& shape, int64_t layer) {
-  auto& tm = bench::bench_model(shape);
+template <class Shape>
+void value_search(benchmark::State& state, const Shape& shape, int64_t layer) {
+  harness::TextModel& tm = bench::bench_model(shape);
   editors::RomeHparams h;
   h.value.early_stop_loss = 0;  // always the full v_num_grad_steps
   const auto templates = editors::sample_context_templates(tm, h.context, 0);
-  const auto reqs = bench_requests(16, shape.vocab_size);
+  const std::vector<editors::EditRequest> reqs = bench_requests(16, shape.vocab_size);
   editors::ValueOptions o;
   o.cache_prefix = state.range(0) != 0;
   const harness::HookPoint point{layer, harness::HookSite::kMlpOut};
@@ -252,6 +259,14 @@ const bool kRegistered = [] {
       ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_ValueSearch/fixture", [](benchmark::State& s) { value_search(s, kFixtureShape, 0); })
       ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+  // The Llama path end to end (GQA, SwiGLU, RoPE, BOS) on every run; timings of a toy.
+  using bench::kTinyLlamaShape;
+  benchmark::RegisterBenchmark("BM_Mom2Stats/llama-tiny", [](benchmark::State& s) { mom2_stats(s, kTinyLlamaShape, 0, 64); })
+      ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_RomeEdit/llama-tiny", [](benchmark::State& s) { rome_edit(s, kTinyLlamaShape, 1); })
+      ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ValueSearch/llama-tiny", [](benchmark::State& s) { value_search(s, kTinyLlamaShape, 1); })
+      ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
       ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
@@ -301,6 +316,19 @@ const bool kRegistered = [] {
       batched->Args({100, 0});
       serial->Args({100, 20});
     }
+  }
+  // Llama-3-8B: ROME at layer 5 (model.layers.5.mlp.down_proj, the layer EasyEdit's ROME
+  // hyperparameters for Llama-3-8B edit); statistics over layer 4 and layers 4-8, around it as
+  // GPT-J's 3-8 are around its 5. Few iterations: one v* search is 20 forward/backward passes
+  // through 32 layers of an 8B model.
+  if (bench::large_shape_fits(bench::kLlama3_8bShape)) {
+    using bench::kLlama3_8bShape;
+    benchmark::RegisterBenchmark("BM_Mom2Stats/llama3-8b", [](benchmark::State& s) { mom2_stats(s, kLlama3_8bShape, 4, 64); })
+        ->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
+    benchmark::RegisterBenchmark("BM_ValueSearch/llama3-8b", [](benchmark::State& s) { value_search(s, kLlama3_8bShape, 5); })
+        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+    benchmark::RegisterBenchmark("BM_RomeEdit/llama3-8b", [](benchmark::State& s) { rome_edit(s, kLlama3_8bShape, 5); })
+        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
   }
   return true;
 }();

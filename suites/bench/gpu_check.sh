@@ -4,11 +4,17 @@
 # runs the device-aware tests with EDITGATE_DEVICE=cuda, runs the GPU
 # benchmarks (GPT-2 XL- and GPT-J-shaped random models: scoring, second-moment
 # statistics, ROME per edit, MEMIT and its z optimisation batched vs serial,
-# LEACE fit) and prints one short table. Logs, JUnit XML and benchmark JSON go
+# LEACE fit; Llama-3-8B-shaped: scoring, statistics, ROME per edit) and prints
+# one short table. Logs, JUnit XML and benchmark JSON go
 # to EDITGATE_GPU_CHECK_OUT, else $OUT when set, else <build>/gpu_check. Each
 # step gets what is left of EDITGATE_GPU_CHECK_SECONDS (default 480), so the
-# table is printed in time. EDITGATE_GPU_CHECK_XL_FILTER / _J_FILTER replace
-# the benchmark filters of the two benchmark steps (empty: skip the step).
+# table is printed in time. EDITGATE_GPU_CHECK_XL_FILTER / _J_FILTER /
+# _LLAMA_FILTER replace the benchmark filters of the three benchmark steps
+# (empty: skip the step). With the tests and all three steps the budget is
+# likely to run out before the Llama step; for Llama-3-8B alone (about 2
+# minutes of benchmarks, estimated, not measured): EDITGATE_GPU_CHECK_TESTS=0
+# EDITGATE_GPU_CHECK_XL_FILTER= EDITGATE_GPU_CHECK_J_FILTER=. Llama-3-8B
+# registers where two fp32 copies (64 GB) fit: H100 80 GB and H200.
 #
 # EDITGATE_DEPS_DEBS=<dir of .deb files>: for machines without the Debian dev
 # packages (nlohmann-json, CLI11, gtest, benchmark, pugixml, pcre2,
@@ -145,6 +151,12 @@ fi
 j_filter="${EDITGATE_GPU_CHECK_J_FILTER-BM_(ScoreBatch|Mom2Stats|RomeEdit)/gpt-j}"
 if [[ -n "$j_filter" ]]; then
   run_for 240 bench_gptj "${bench[@]}" --benchmark_out="$out/bench_gptj.json" --benchmark_filter="$j_filter" ||
+    status=1
+fi
+# Llama-3-8B shapes (GQA, SwiGLU, untied 128256-word vocabulary), built on the GPU, never written.
+llama_filter="${EDITGATE_GPU_CHECK_LLAMA_FILTER-BM_(ScoreBatch|Mom2Stats|RomeEdit)/llama3-8b}"
+if [[ -n "$llama_filter" ]]; then
+  run_for 240 bench_llama3 "${bench[@]}" --benchmark_out="$out/bench_llama3.json" --benchmark_filter="$llama_filter" ||
     status=1
 fi
 

@@ -1,7 +1,8 @@
 // Batched scoring throughput (the primitive every suite measures through):
 // tokens/s and achieved FLOP/s as a fraction of the device's measured matmul
-// FLOP/s, on random-weight GPT-2-architecture models: the fixture's and GPT-2
-// small's shapes everywhere, GPT-2 XL's and GPT-J's where the device holds them.
+// FLOP/s, on random-weight models (bench_models.h): the fixture's, GPT-2
+// small's and a tiny Llama's shapes everywhere, GPT-2 XL's, GPT-J's and
+// Llama-3-8B's where the device holds them.
 
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
@@ -15,15 +16,15 @@
 
 namespace {
 
-using editgate::fixtures::Gpt2Shape;
 namespace bench = editgate::bench;
 
-// Args: (batch, sequence length).
-void score_batch(benchmark::State& state, Gpt2Shape shape) {
+// Args: (batch, sequence length). Shape: fixtures::Gpt2Shape or bench::LlamaShape.
+template <class Shape>
+void score_batch(benchmark::State& state, const Shape& shape) {
   const int64_t batch = state.range(0);
   const int64_t seq = state.range(1);
   const auto device = bench::bench_device();
-  auto& model = bench::bench_model(shape).model();  // shared with the editor benchmarks of this shape
+  editgate::harness::Transformer& model = bench::bench_model(shape).model();  // shared with the editor benchmarks of this shape
   std::vector<editgate::harness::ScoreItem> items;
   for (int64_t b = 0; b < batch; ++b) {
     editgate::harness::ScoreItem it;
@@ -31,7 +32,9 @@ void score_batch(benchmark::State& state, Gpt2Shape shape) {
     for (int64_t t = 0; t < 5; ++t) it.continuation.push_back((b + t * 13) % shape.vocab_size);
     items.push_back(std::move(it));
   }
-  // Check once before timing: finite, non-positive log-probs for every token.
+  // Check once before timing: the FLOP and byte counts below match the model's tensors,
+  // and every token gets a finite, non-positive log-prob.
+  if (const auto err = bench::shape_arithmetic_error(shape, model); !err.empty()) state.SkipWithError(err.c_str());
   for (const auto& r : editgate::harness::score(model, items, batch)) {
     for (double lp : r.token_logprobs) {
       if (!std::isfinite(lp) || lp > 0) state.SkipWithError("non-finite or positive log-prob");
@@ -62,6 +65,12 @@ const bool kRegistered = [] {
   }
   if (bench::large_shape_fits(bench::kGptJShape)) {
     benchmark::RegisterBenchmark("BM_ScoreBatch/gpt-j", [](benchmark::State& s) { score_batch(s, bench::kGptJShape); })
+        ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();
+  }
+  benchmark::RegisterBenchmark("BM_ScoreBatch/llama-tiny", [](benchmark::State& s) { score_batch(s, bench::kTinyLlamaShape); })
+      ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  if (bench::large_shape_fits(bench::kLlama3_8bShape)) {
+    benchmark::RegisterBenchmark("BM_ScoreBatch/llama3-8b", [](benchmark::State& s) { score_batch(s, bench::kLlama3_8bShape); })
         ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();
   }
   return true;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <limits>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -18,7 +19,10 @@
 #include "harness/hooks.h"
 #include "harness/input_error.h"
 #include "harness/scoring.h"
+#include "harness/text_model.h"
+#include "harness/tokenizer.h"
 #include "harness/weight_store.h"
+#include "harness/wordlevel_tokenizer.h"
 #include "tests/harness/tiny_checkpoint.h"
 
 namespace editgate::testing {
@@ -289,6 +293,22 @@ TEST_P(Runtime, OnlyLearnedPositionsLimitTheSequenceLength) {
   } else {
     EXPECT_EQ(model().forward(ids).size(1), config().max_positions + 1);  // RoPE extrapolates
   }
+}
+
+// TextModel::from_memory (the benchmarks' random-weight models, never written) behaves
+// like TextModel::load of the same files: BOS rule, prompt ids, logits; no directory.
+TEST_P(Runtime, TextModelFromMemoryMatchesLoad) {
+  std::ofstream(ckpt_dir() / "tokenizer.json") << harness::wordlevel_tokenizer_json({"<bos>", "a", "b", "c"}, "<unk>", {"<bos>"});
+  auto loaded = harness::TextModel::load(ckpt_dir());
+  auto in_memory =
+      harness::TextModel::from_memory(harness::load_model(ckpt_dir()).model, harness::load_tokenizer(ckpt_dir()));
+  EXPECT_EQ(in_memory.adds_bos(), config().model_type != "gpt2");
+  EXPECT_EQ(in_memory.adds_bos(), loaded.adds_bos());
+  const auto prompt = in_memory.encode_prompt("a c b");
+  EXPECT_EQ(prompt, loaded.encode_prompt("a c b"));
+  EXPECT_TRUE(in_memory.dir().empty());
+  const auto ids = at::tensor(prompt, at::kLong).unsqueeze(0);
+  EXPECT_TRUE(at::equal(in_memory.model().forward(ids).cpu(), loaded.model().forward(ids).cpu()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, Runtime, ::testing::ValuesIn(tiny_architectures()), tiny_arch_name);
