@@ -11,35 +11,13 @@
 #include "editors/erasure_split.h"
 #include "editors/probe_recovery.h"
 #include "harness/atomic_file.h"
-#include "harness/scoring.h"
 #include "harness/text_model.h"
 
 namespace editgate::editors {
 namespace {
 
-struct EncodedSplit {
-  std::vector<std::vector<int64_t>> prompts;  // token ids, BOS included when the model adds it
-  std::vector<int64_t> positions;             // hook position per prompt
-  at::Tensor labels;                          // [n] int64
-  at::Tensor groups;                          // [n] int64 subject ids, numbered across the splits
-};
-
-EncodedSplit encode(const harness::TextModel& tm, const std::vector<ConceptRecord>& records,
-                    const std::filesystem::path& path, std::map<std::string, int64_t>& subject_ids) {
-  EncodedSplit s;
-  std::vector<int64_t> labels;
-  for (const auto& r : records) {
-    s.prompts.push_back(tm.encode_prompt(r.prompt));
-    s.positions.push_back(record_position(tm, r, path));
-    labels.push_back(r.label);
-  }
-  s.labels = at::tensor(labels, at::kLong);
-  s.groups = subject_groups(records, subject_ids);
-  return s;
-}
-
 // Activations at `point` for one split, with the eraser installed first when given.
-LabeledData activations(harness::TextModel& tm, harness::HookPoint point, const EncodedSplit& s, int64_t k,
+LabeledData activations(harness::TextModel& tm, harness::HookPoint point, const EncodedRecords& s, int64_t k,
                         const Eraser* eraser, bool all_positions, int64_t batch_size) {
   std::vector<at::Tensor> chunks;
   const int64_t n = static_cast<int64_t>(s.prompts.size());
@@ -55,35 +33,6 @@ LabeledData activations(harness::TextModel& tm, harness::HookPoint point, const 
     chunks.push_back(collect_activations(tm.model(), point, prompts, positions, end - start));
   }
   return LabeledData{at::cat(chunks, 0), s.labels, k, s.groups};
-}
-
-RecallReport recall(harness::TextModel& tm, harness::HookPoint point, const std::vector<const ConceptRecord*>& records,
-                    const std::vector<int64_t>& positions, const Eraser* eraser, bool all_positions,
-                    int64_t batch_size) {
-  RecallReport rep;
-  const int64_t n = static_cast<int64_t>(records.size());
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t end = std::min(n, start + batch_size);
-    std::vector<harness::ScoreItem> items;
-    for (int64_t i = start; i < end; ++i) {
-      items.push_back({tm.encode_prompt(records[i]->prompt), tm.encode_continuation(" " + records[i]->object)});
-    }
-    harness::HookHandle handle;
-    if (eraser != nullptr) {
-      const std::vector<int64_t> pos(positions.begin() + start, positions.begin() + end);
-      handle = all_positions ? install_eraser(tm.model(), point, *eraser) : install_eraser(tm.model(), point, *eraser, pos);
-    }
-    // One padded batch per chunk (right padding: positions are columns), so the hook's rows match.
-    const auto results = harness::score(tm.model(), items, end - start, harness::Padding::kRight);
-    for (int64_t i = start; i < end; ++i) {
-      const auto& res = results[static_cast<size_t>(i - start)];
-      const bool hit = res.argmax == items[static_cast<size_t>(i - start)].continuation;
-      auto& [h, c] = rep.by_relation[records[i]->relation];
-      h += hit, ++c;
-      rep.hits += hit, ++rep.n;
-    }
-  }
-  return rep;
 }
 
 // The dataset's three parts pooled and split again by subject, with the shares
@@ -104,6 +53,7 @@ SplitSensitivity resplit(const ErasureSplit& split, const EraseModelOptions& opt
   so.fractions = {subjects(split.fit()) / all, subjects(split.probe_train()) / all};
   so.leace = options.leace;
   so.probe = options.probe;
+  so.cv = options.cv;
   return split_sensitivity(pooled, so);
 }
 
@@ -114,10 +64,10 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
   c10::NoGradGuard no_grad;
   const int64_t k = ds.num_classes();
   std::map<std::string, int64_t> subject_ids;
-  const EncodedSplit fit = encode(tm, ds.fit, ds.path, subject_ids);
-  const EncodedSplit train = encode(tm, ds.probe_train, ds.path, subject_ids);
-  const EncodedSplit test = encode(tm, ds.probe_test, ds.path, subject_ids);
-  const auto collect = [&](const EncodedSplit& s, const Eraser* e) {
+  const EncodedRecords fit = encode_records(tm, ds.fit, ds.path, subject_ids);
+  const EncodedRecords train = encode_records(tm, ds.probe_train, ds.path, subject_ids);
+  const EncodedRecords test = encode_records(tm, ds.probe_test, ds.path, subject_ids);
+  const auto collect = [&](const EncodedRecords& s, const Eraser* e) {
     return activations(tm, point, s, k, e, options.all_positions, options.batch_size);
   };
   // from_parts refuses rows shared between the parts: the probe never sees the eraser's data.
@@ -132,11 +82,11 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
   r.fit = fitted.report;
   const ProbeSplit before = split.probe();
   const ProbeSplit after = ProbeSplit::from_parts(collect(train, &r.eraser), collect(test, &r.eraser));
-  r.linear_before = probe_logistic(before, options.probe);
-  r.linear_after = probe_logistic(after, options.probe);
+  r.linear_before = probe_logistic_cv(before, options.cv, options.probe);
+  r.linear_after = probe_logistic_cv(after, options.cv, options.probe);
   if (options.quadratic_probe) {
-    r.quadratic_before = probe_quadratic(before);
-    r.quadratic_after = probe_quadratic(after);
+    r.quadratic_before = probe_quadratic_cv(before, options.cv);
+    r.quadratic_after = probe_quadratic_cv(after, options.cv);
   }
 
   std::vector<const ConceptRecord*> with_object;
@@ -148,19 +98,11 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
       positions.push_back(record_position(tm, rec, ds.path));
     }
   }
-  r.recall_base = recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);
-  r.recall_erased = recall(tm, point, with_object, positions, &r.eraser, options.all_positions, options.batch_size);
+  r.recall_base = fact_recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);
+  r.recall_erased =
+      fact_recall(tm, point, with_object, positions, &r.eraser, options.all_positions, options.batch_size);
   if (options.resplits > 0) r.resplits = resplit(split, options);
   return r;
-}
-
-nlohmann::json RecallReport::to_json() const {
-  nlohmann::json rel = nlohmann::json::object();
-  for (const auto& [name, hc] : by_relation) {
-    rel[name.empty() ? "(none)" : name] = {{"hits", hc.first}, {"n", hc.second}};
-  }
-  const Interval ci = wilson_interval(hits, n);
-  return nlohmann::json{{"n", n}, {"hits", hits}, {"rate", rate()}, {"ci95", {ci.low, ci.high}}, {"by_relation", rel}};
 }
 
 nlohmann::json EraseModelResult::to_json() const {

@@ -23,10 +23,12 @@
 #include <string>
 
 #include "editors/concept_dataset.h"
+#include "editors/concept_prompts.h"
 #include "editors/eraser.h"
 #include "editors/leace.h"
 #include "editors/logistic_probe.h"
 #include "editors/probe_metrics.h"
+#include "editors/probe_recovery.h"
 #include "editors/split_sensitivity.h"
 #include "harness/hook_names.h"
 
@@ -39,21 +41,13 @@ namespace editgate::editors {
 struct EraseModelOptions {
   LeaceOptions leace;
   LogisticProbeOptions probe;
+  CrossValidation cv;          // the probes: k-fold by subject over probe_train and probe_test
   bool quadratic_probe = true;
   bool all_positions = false;  // install the eraser at every position (default: each record's own)
   int64_t batch_size = 32;
   // Also refit and reprobe on this many fresh subject-disjoint splits (same
   // shares as the dataset's own) and report the spread: 0 for none.
   int64_t resplits = 10;
-};
-
-/// Fact recall: the continuation " " + object is the teacher-forced top-1 at every token.
-struct RecallReport {
-  int64_t n = 0;
-  int64_t hits = 0;
-  std::map<std::string, std::pair<int64_t, int64_t>> by_relation;  // relation -> (hits, n)
-  double rate() const { return n > 0 ? static_cast<double>(hits) / static_cast<double>(n) : 0.0; }
-  nlohmann::json to_json() const;
 };
 
 struct EraseModelResult {

@@ -110,6 +110,37 @@ ProbeSplit ProbeSplit::stratified(const LabeledData& data, double test_fraction,
   return ProbeSplit(select_rows(data, index_tensor(train)), select_rows(data, index_tensor(test)));
 }
 
+at::Tensor group_folds(const at::Tensor& z, const at::Tensor& groups, int64_t folds, uint64_t seed) {
+  const at::Tensor zc = z.to(at::kCPU, at::kLong).contiguous();
+  const int64_t n = zc.size(0);
+  const at::Tensor g =
+      groups.defined() ? groups.to(at::kCPU, at::kLong).contiguous() : at::arange(n, at::kLong);
+  std::map<int64_t, std::vector<int64_t>> rows_of_group;
+  std::map<int64_t, std::vector<int64_t>> groups_of_label;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = g.data_ptr<int64_t>()[i];
+    auto& rows = rows_of_group[id];
+    if (rows.empty()) groups_of_label[zc.data_ptr<int64_t>()[i]].push_back(id);
+    rows.push_back(i);
+  }
+  if (folds < 2 || static_cast<int64_t>(rows_of_group.size()) < folds) {
+    throw InputError("", "cross-validation folds", "2 or more, and no more than the subjects (" +
+                                                       std::to_string(rows_of_group.size()) + ")",
+                     std::to_string(folds));
+  }
+  std::mt19937_64 rng(seed);
+  at::Tensor fold = at::empty({n}, at::kLong);
+  int64_t next = 0;  // carried across labels, so small classes do not all start at fold 0
+  for (auto& [label, ids] : groups_of_label) {
+    shuffle(ids, rng);
+    for (int64_t id : ids) {
+      for (int64_t row : rows_of_group[id]) fold.data_ptr<int64_t>()[row] = next;
+      next = (next + 1) % folds;
+    }
+  }
+  return fold;
+}
+
 at::Tensor stratified_holdout_mask(const at::Tensor& z, double fraction, uint64_t seed) {
   if (!(fraction > 0 && fraction < 1)) throw InputError("", "--holdout", "a share in (0, 1)", std::to_string(fraction));
   std::mt19937_64 rng(seed);

@@ -75,6 +75,13 @@ class ErasureSplit {
   LabeledData probe_test_;
 };
 
+/// Fold of each row ([n] int64 in [0, folds)) for cross-validation by group:
+/// each label's groups are shuffled (seeded) and dealt round-robin to the
+/// folds, so a group's rows share a fold and every fold holds about the same
+/// share of each class. `groups` undefined: every row is its own group.
+/// InputError when there are fewer groups than folds.
+at::Tensor group_folds(const at::Tensor& z, const at::Tensor& groups, int64_t folds, uint64_t seed);
+
 /// A stratified, seeded choice of rows to hold out: [n] bool, true for about
 /// `fraction` of each class's rows (the rest fit an eraser).
 at::Tensor stratified_holdout_mask(const at::Tensor& z, double fraction, uint64_t seed);

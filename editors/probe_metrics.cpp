@@ -99,6 +99,7 @@ nlohmann::json ProbeReport::to_json() const {
                         {"accuracy", accuracy},
                         {"accuracy_ci95", {accuracy_interval.low, accuracy_interval.high}},
                         {"n_groups", n_groups},
+                        {"folds", folds},
                         {"effective_n", effective_n},
                         {"interval", n_groups > 0 ? "wilson, clustered by subject (effective n = n / design effect)"
                                                   : "wilson, rows independent"},

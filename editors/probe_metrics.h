@@ -52,7 +52,8 @@ struct ProbeReport {
   double chance_balanced_accuracy = 0.0;  // 1 / (classes present in the test split)
   double log_loss = 0.0;               // mean test cross-entropy (probabilities clipped at 1e-15)
   double prior_log_loss = 0.0;         // the same for the training prior: the constant predictor
-  int64_t iterations = 0;              // optimiser iterations (0 for closed-form probes)
+  int64_t folds = 0;                   // cross-validation folds; 0: one train/test split
+  int64_t iterations = 0;              // optimiser iterations (0 for closed-form probes; the most of any fold)
   bool converged = true;
 
   /// The interval's lower bound is above the majority rate: the probe beats a constant predictor.

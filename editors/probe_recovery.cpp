@@ -3,12 +3,50 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <functional>
+
 namespace editgate::editors {
 namespace {
 
 // The probe parts with `e` applied (rows stay paired, so the parts stay disjoint).
 ProbeSplit erased(const Eraser& e, const ErasureSplit& split) {
   return split.probe_transformed([&](const at::Tensor& x) { return e.apply(x.to(at::kDouble)); });
+}
+
+// Both probe parts as one. The parts share no subject, so the test part's ids
+// are shifted past the train part's: parts numbered independently cannot merge
+// two subjects into one group.
+LabeledData pooled(const ProbeSplit& split) {
+  const LabeledData& a = split.train();
+  const LabeledData& b = split.test();
+  LabeledData out{at::cat({a.x, b.x.to(a.x.options())}, 0), at::cat({a.z, b.z.to(a.z.device())}, 0), a.num_classes};
+  if (a.groups.defined() && b.groups.defined()) {
+    const at::Tensor ga = a.groups.to(at::kCPU, at::kLong);
+    const at::Tensor gb = b.groups.to(at::kCPU, at::kLong);
+    out.groups = at::cat({ga, gb - gb.min() + ga.max() + 1}, 0);
+  }
+  return out;
+}
+
+// Held-out log-probabilities [n, k] of `fit_predict(train part, test rows)` over
+// the folds, then the one report over all rows.
+ProbeReport cross_validate(const ProbeSplit& split, const CrossValidation& cv,
+                           const std::function<at::Tensor(const LabeledData&, const at::Tensor&)>& fit_predict) {
+  const LabeledData all = pooled(split);
+  const at::Tensor fold = group_folds(all.z, all.groups, cv.folds, cv.seed);
+  at::Tensor log_proba = at::empty({all.size(), all.num_classes}, at::kDouble);
+  for (int64_t f = 0; f < cv.folds; ++f) {
+    const at::Tensor held = (fold == f).nonzero().flatten();
+    const at::Tensor kept = (fold != f).nonzero().flatten();
+    const LabeledData train = select_rows(all, kept);
+    const at::Tensor x_held = all.x.index_select(0, held.to(all.x.device()));
+    log_proba.index_copy_(0, held, fit_predict(train, x_held).to(at::kCPU, at::kDouble));
+  }
+  ProbeReport r = score_predictions(log_proba, all.z, class_counts(all.z, all.num_classes), all.groups);
+  r.n_train = all.size() - all.size() / cv.folds;  // rows each fold's probe trains on, about
+  r.folds = cv.folds;
+  return r;
 }
 
 }  // namespace
@@ -27,6 +65,30 @@ ProbeReport probe_quadratic(const ProbeSplit& split, const QuadraticProbeOptions
   const QuadraticProbe probe = QuadraticProbe::fit(split.train(), options);
   ProbeReport r = score_predictions(probe.log_proba(split.test().x), split.test().z,
                                     class_counts(split.train().z, split.train().num_classes), split.test().groups);
+  r.probe = "quadratic";
+  return r;
+}
+
+ProbeReport probe_logistic_cv(const ProbeSplit& split, const CrossValidation& cv, const LogisticProbeOptions& options) {
+  int64_t iterations = 0;
+  bool converged = true;
+  ProbeReport r = cross_validate(split, cv, [&](const LabeledData& train, const at::Tensor& x) {
+    const LogisticProbe probe = LogisticProbe::fit(train, options);
+    iterations = std::max(iterations, probe.optimisation().iterations);
+    converged = converged && probe.optimisation().converged;
+    return probe.log_proba(x);
+  });
+  r.probe = "logistic";
+  r.iterations = iterations;
+  r.converged = converged;
+  return r;
+}
+
+ProbeReport probe_quadratic_cv(const ProbeSplit& split, const CrossValidation& cv,
+                               const QuadraticProbeOptions& options) {
+  ProbeReport r = cross_validate(split, cv, [&](const LabeledData& train, const at::Tensor& x) {
+    return QuadraticProbe::fit(train, options).log_proba(x);
+  });
   r.probe = "quadratic";
   return r;
 }

@@ -25,6 +25,21 @@ ProbeReport probe_logistic(const ProbeSplit& split, const LogisticProbeOptions& 
 /// Quadratic (QDA) probe trained on split.train(), scored on split.test().
 ProbeReport probe_quadratic(const ProbeSplit& split, const QuadraticProbeOptions& options = {});
 
+/// k-fold cross-validation by subject over both probe parts: the parts are
+/// pooled, every subject is held out once (group_folds), and the held-out
+/// predictions of all folds are scored together. Every probe subject is then
+/// a test subject, so the estimate depends far less on which subjects one
+/// split happened to hold out (on the fixture, one split read gender at 0.504
+/// after LEACE where the cross-validated probe reads 0.60).
+struct CrossValidation {
+  int64_t folds = 5;
+  uint64_t seed = 0;
+};
+ProbeReport probe_logistic_cv(const ProbeSplit& split, const CrossValidation& cv = {},
+                              const LogisticProbeOptions& options = {});
+ProbeReport probe_quadratic_cv(const ProbeSplit& split, const CrossValidation& cv = {},
+                               const QuadraticProbeOptions& options = {});
+
 struct ProbeSuiteOptions {
   LogisticProbeOptions logistic;
   bool quadratic = true;             // also run the QDA probe (non-linear leakage)

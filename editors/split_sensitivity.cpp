@@ -26,20 +26,21 @@ nlohmann::json spread(const std::vector<double>& v) {
 SplitSensitivity split_sensitivity(const LabeledData& data, const SplitSensitivityOptions& options) {
   TORCH_CHECK(data.groups.defined(), "split_sensitivity needs subject ids (LabeledData::groups)");
   TORCH_CHECK(options.splits > 0, "split_sensitivity needs at least one split");
-  ProbeSuiteOptions probes;
-  probes.logistic = options.probe;
-  probes.quadratic = false;
   SplitSensitivity out;
   out.fractions = options.fractions;
   for (int64_t i = 0; i < options.splits; ++i) {
     const uint64_t seed = options.first_seed + static_cast<uint64_t>(i);
     const auto split = ErasureSplit::by_group(data, data.groups, options.fractions, seed);
-    const ErasureEvaluation ev = evaluate_erasure(split, options.leace, probes);
+    const LeaceFit fit = fit_leace(split.fit(), options.leace);
+    const ProbeSplit erased =
+        split.probe_transformed([&](const at::Tensor& x) { return fit.eraser.apply(x.to(at::kDouble)); });
+    const ProbeReport before = probe_logistic_cv(split.probe(), options.cv, options.probe);
+    const ProbeReport after = probe_logistic_cv(erased, options.cv, options.probe);
     out.seeds.push_back(seed);
-    out.accuracy_before.push_back(ev.linear_before.accuracy);
-    out.accuracy_after.push_back(ev.linear_after.accuracy);
-    out.chance.push_back(ev.linear_after.chance_accuracy);
-    out.after_beats_chance += ev.linear_after.beats_chance();
+    out.accuracy_before.push_back(before.accuracy);
+    out.accuracy_after.push_back(after.accuracy);
+    out.chance.push_back(after.chance_accuracy);
+    out.after_beats_chance += after.beats_chance();
   }
   return out;
 }

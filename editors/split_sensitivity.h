@@ -4,8 +4,9 @@
 // class mean by sampling error that unseen subjects of that class share, so a
 // probe trained on other subjects can find it; how far above chance that puts
 // the probe varies a lot from one split to the next. This unit refits LEACE and
-// the probes on fresh subject-disjoint splits of the same rows and reports the
-// spread; the single-split pipeline is probe_recovery.h's.
+// the probes on fresh subject-disjoint splits of the same rows (the eraser on
+// one part, the probe cross-validated over the rest) and reports the spread;
+// the probes themselves are probe_recovery.h's.
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -17,6 +18,7 @@
 #include "editors/labeled_data.h"
 #include "editors/leace.h"
 #include "editors/logistic_probe.h"
+#include "editors/probe_recovery.h"
 
 namespace editgate::editors {
 
@@ -26,6 +28,7 @@ struct SplitSensitivityOptions {
   SplitFractions fractions;   // shares of each class's subjects
   LeaceOptions leace;
   LogisticProbeOptions probe;
+  CrossValidation cv;         // each split's probe: k-fold by subject over its probe parts
 };
 
 struct SplitSensitivity {

@@ -1,6 +1,6 @@
 // LinearProbeRecovery and ErasureImpact: what an installed LEACE eraser
 // removes (held-out logistic-probe accuracy at the eraser's hook, before and
-// after, against chance with its interval) and what it costs (fact recall of
+// after, cross-validated by subject, against chance with its interval) and what it costs (fact recall of
 // the concept dataset's prompts with the eraser installed at the positions it
 // was fitted on). The eraser's fit split is never probed: probes train on
 // probe_train and score on probe_test.
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "editors/concept_dataset.h"
+#include "editors/concept_prompts.h"
 #include "editors/edit_request.h"
 #include "editors/eraser.h"
 #include "editors/eraser_hook.h"
@@ -43,28 +44,6 @@ LoadedEraser load_eraser(const std::filesystem::path& path, const harness::Model
   return {editors::Eraser::load(path), harness::parse_hook_name(hook->second, config.n_layers, path.string())};
 }
 
-struct EncodedRecords {
-  std::vector<std::vector<int64_t>> prompts;
-  std::vector<int64_t> positions;
-  at::Tensor labels;  // [n] int64
-  at::Tensor groups;  // [n] int64 subject ids: the probe's interval clusters by subject
-};
-
-EncodedRecords encode(const harness::TextModel& tm, const std::vector<editors::ConceptRecord>& records,
-                      const std::filesystem::path& path) {
-  EncodedRecords out;
-  std::vector<int64_t> labels;
-  for (const auto& r : records) {
-    out.prompts.push_back(tm.encode_prompt(r.prompt));
-    out.positions.push_back(editors::record_position(tm, r, path));
-    labels.push_back(r.label);
-  }
-  out.labels = at::tensor(labels, at::kLong);
-  std::map<std::string, int64_t> ids;
-  out.groups = editors::subject_groups(records, ids);
-  return out;
-}
-
 harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, std::string description) {
   harness::Metric m;
   m.name = std::move(name);
@@ -77,35 +56,6 @@ harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, st
   // n counts rows; the interval counts what is independent: the subjects.
   if (r.n_groups > 0) m.description += " (interval clustered by " + std::to_string(r.n_groups) + " subjects)";
   return m;
-}
-
-// Fact recall (" " + object is the teacher-forced top-1 at every token), with
-// the eraser installed at each record's own position when `eraser` is given.
-std::pair<int64_t, int64_t> recall(harness::TextModel& tm, const std::vector<editors::ConceptRecord>& records,
-                                   const EncodedRecords& enc, const LoadedEraser* eraser) {
-  constexpr size_t kBatch = 32;
-  int64_t hits = 0, n = 0;
-  for (size_t start = 0; start < records.size(); start += kBatch) {
-    std::vector<harness::ScoreItem> items;
-    std::vector<int64_t> positions;
-    for (size_t i = start; i < std::min(records.size(), start + kBatch); ++i) {
-      if (records[i].object.empty()) continue;
-      items.push_back({enc.prompts[i], tm.encode_continuation(editors::with_leading_space(records[i].object))});
-      positions.push_back(enc.positions[i]);
-    }
-    if (items.empty()) continue;
-    harness::HookHandle handle;
-    if (eraser != nullptr) handle = editors::install_eraser(tm.model(), eraser->point, eraser->eraser, positions);
-    // Right padding keeps each prompt's positions where the eraser expects them.
-    const auto results = harness::score(tm.model(), items, static_cast<int64_t>(items.size()), harness::Padding::kRight);
-    for (size_t k = 0; k < results.size(); ++k) {
-      bool all = true;
-      for (size_t t = 0; t < results[k].argmax.size(); ++t) all = all && results[k].argmax[t] == items[k].continuation[t];
-      hits += all;
-      ++n;
-    }
-  }
-  return {hits, n};
 }
 
 }  // namespace
@@ -126,26 +76,31 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   auto& tm = ctx.edited;
   const auto eraser = load_eraser(ctx.eraser_path, tm.model().config());
   const auto dataset = editors::ConceptDataset::load(ctx.concept_path);
-  const auto train = encode(tm, dataset.probe_train, ctx.concept_path);
-  const auto test = encode(tm, dataset.probe_test, ctx.concept_path);
+  std::map<std::string, int64_t> subject_ids;
+  const auto train = editors::encode_records(tm, dataset.probe_train, ctx.concept_path, subject_ids);
+  const auto test = editors::encode_records(tm, dataset.probe_test, ctx.concept_path, subject_ids);
   const int64_t k = dataset.num_classes();
 
-  const auto collect = [&](const EncodedRecords& e) {
+  const auto collect = [&](const editors::EncodedRecords& e) {
     return editors::collect_activations(tm.model(), eraser.point, e.prompts, e.positions);
   };
   const auto split_of = [&](const at::Tensor& x_train, const at::Tensor& x_test) {
     return editors::ProbeSplit::from_parts(editors::LabeledData{x_train, train.labels, k, train.groups},
                                            editors::LabeledData{x_test, test.labels, k, test.groups});
   };
-  const auto before = editors::probe_logistic(split_of(collect(train), collect(test)));
+  // Cross-validated by subject over both probe parts: one train/test split of
+  // ~200 subjects can land far from what the probe reads on average.
+  const auto before = editors::probe_logistic_cv(split_of(collect(train), collect(test)));
   editors::ProbeReport after;
   {
     // At the eraser's own hook, erasing every position gives the same activation
     // at the record's position as erasing that position alone.
     const auto handle = editors::install_eraser(tm.model(), eraser.point, eraser.eraser);
-    after = editors::probe_logistic(split_of(collect(train), collect(test)));
+    after = editors::probe_logistic_cv(split_of(collect(train), collect(test)));
   }
-  probe_suite.metrics.push_back(probe_metric("probe_accuracy_after", after, "held-out logistic probe after erasure"));
+  const std::string cv = std::to_string(after.folds) + "-fold cross-validated by subject over probe_train and probe_test";
+  probe_suite.metrics.push_back(
+      probe_metric("probe_accuracy_after", after, "held-out logistic probe after erasure, " + cv));
   probe_suite.metrics.push_back(probe_metric("probe_accuracy_before", before, "the same probe without the eraser"));
   harness::Metric above;
   above.name = "probe_accuracy_above_chance";
@@ -154,12 +109,12 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   above.ci_low = after.accuracy_interval.low - after.chance_accuracy;
   above.ci_high = after.accuracy_interval.high - after.chance_accuracy;
   above.family = "probe";
-  above.description = "after-erasure accuracy minus the majority-class rate of the test split" +
+  above.description = "after-erasure accuracy minus the majority-class rate of the held-out rows" +
                       (after.n_groups > 0 ? " (interval clustered by " + std::to_string(after.n_groups) + " subjects)"
                                           : std::string());
   probe_suite.metrics.push_back(above);
   probe_suite.metrics.push_back({"chance_accuracy", after.chance_accuracy, after.n_test, {}, {}, "probe",
-                                 "majority-class rate of the test split"});
+                                 "majority-class rate of the held-out rows (both probe parts)"});
   harness::CaseResult pc;
   pc.name = sanitize_case_name(dataset.concept_name.empty() ? "concept" : dataset.concept_name);
   pc.case_id = dataset.concept_name;
@@ -188,29 +143,37 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   // prompt whose object is one of the concept's classes ("X is a" -> "woman")
   // is what the eraser is meant to take away, so it is reported on its own
   // (concept_recall, report-only) and kept out of the gated fact_recall.
-  std::vector<editors::ConceptRecord> others, concept_facts;
-  for (const auto* split : {&dataset.probe_train, &dataset.probe_test}) {
-    for (const auto& r : *split) {
+  // Recall with the eraser where it was fitted: at each record's own position.
+  std::vector<const editors::ConceptRecord*> others, concept_facts;
+  std::vector<int64_t> other_positions, concept_positions;
+  for (const auto* part : {&dataset.probe_train, &dataset.probe_test}) {
+    const auto& enc = part == &dataset.probe_train ? train : test;
+    for (size_t i = 0; i < part->size(); ++i) {
+      const auto& r = (*part)[i];
+      if (r.object.empty()) continue;
       const bool is_concept =
           std::find(dataset.classes.begin(), dataset.classes.end(), r.object) != dataset.classes.end();
-      (is_concept ? concept_facts : others).push_back(r);
+      (is_concept ? concept_facts : others).push_back(&r);
+      (is_concept ? concept_positions : other_positions).push_back(enc.positions[i]);
     }
   }
-  const auto enc_others = encode(tm, others, ctx.concept_path);
-  const auto [hits_base, n_base] = recall(tm, others, enc_others, nullptr);
-  const auto [hits_erased, n_erased] = recall(tm, others, enc_others, &eraser);
-  auto with = harness::rate_metric("fact_recall", hits_erased, n_erased, "",
+  const auto recall = [&](const std::vector<const editors::ConceptRecord*>& records,
+                          const std::vector<int64_t>& positions, const LoadedEraser* e) {
+    return editors::fact_recall(tm, eraser.point, records, positions, e != nullptr ? &e->eraser : nullptr);
+  };
+  const auto base = recall(others, other_positions, nullptr);
+  const auto erased = recall(others, other_positions, &eraser);
+  auto with = harness::rate_metric("fact_recall", erased.hits, erased.n, "",
                                    "other facts of the concept prompts' subjects, eraser installed");
-  auto without = harness::rate_metric("fact_recall_base", hits_base, n_base, "", "the same facts without the eraser");
+  auto without = harness::rate_metric("fact_recall_base", base.hits, base.n, "", "the same facts without the eraser");
   impact_suite.metrics = {with, without};
   if (!concept_facts.empty()) {
-    const auto enc_concept = encode(tm, concept_facts, ctx.concept_path);
-    const auto [c_base, c_n] = recall(tm, concept_facts, enc_concept, nullptr);
-    const auto [c_erased, c_n_erased] = recall(tm, concept_facts, enc_concept, &eraser);
+    const auto c_base = recall(concept_facts, concept_positions, nullptr);
+    const auto c_erased = recall(concept_facts, concept_positions, &eraser);
     impact_suite.metrics.push_back(harness::rate_metric(
-        "concept_recall", c_erased, c_n_erased, "", "prompts answered by the concept itself, eraser installed"));
+        "concept_recall", c_erased.hits, c_erased.n, "", "prompts answered by the concept itself, eraser installed"));
     impact_suite.metrics.push_back(
-        harness::rate_metric("concept_recall_base", c_base, c_n, "", "the same prompts without the eraser"));
+        harness::rate_metric("concept_recall_base", c_base.hits, c_base.n, "", "the same prompts without the eraser"));
   }
   harness::CaseResult ic;
   ic.name = pc.name;

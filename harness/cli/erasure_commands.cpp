@@ -27,11 +27,14 @@ std::string ci(const json& probe) {
                      probe["accuracy_ci95"][1].get<double>());
 }
 
-// "n=960" for independent rows; "n=960 of 80 subjects" when the interval clusters by subject.
+// "n=960" for independent rows; "n=960 of 80 subjects" when the interval clusters
+// by subject; ", 5-fold CV" when every row was held out once.
 std::string sample_size(const json& p) {
   const auto groups = p.value("n_groups", int64_t{0});
+  const auto folds = p.value("folds", int64_t{0});
   return fmt::format("n={}", p["n_test"].get<int64_t>()) +
-         (groups > 0 ? fmt::format(" of {} subjects", groups) : std::string());
+         (groups > 0 ? fmt::format(" of {} subjects", groups) : std::string()) +
+         (folds > 0 ? fmt::format(", {}-fold CV", folds) : std::string());
 }
 
 void print_probe(const std::string& label, const json& p) {

@@ -36,8 +36,11 @@ TEST_P(EraseModel, FitsProbesMeasuresRecallAndWritesItsOutputs) {
   EXPECT_EQ(r.positions, "record");
   EXPECT_EQ(r.fit.n, static_cast<int64_t>(ds.fit.size()));
   EXPECT_EQ(r.fit.rank, 3);
-  EXPECT_EQ(r.linear_before.n_test, static_cast<int64_t>(ds.probe_test.size()));
-  EXPECT_EQ(r.linear_after.n_test, static_cast<int64_t>(ds.probe_test.size()));
+  // Cross-validated: every probe record is scored once.
+  const auto probe_rows = static_cast<int64_t>(ds.probe_train.size() + ds.probe_test.size());
+  EXPECT_EQ(r.linear_before.n_test, probe_rows);
+  EXPECT_EQ(r.linear_after.n_test, probe_rows);
+  EXPECT_EQ(r.linear_after.folds, 5);
   // Random weights: whether the label is readable is luck, so only the bookkeeping is checked here.
   EXPECT_GT(r.linear_before.accuracy, 0.0);
   EXPECT_EQ(r.recall_base.n, 192);

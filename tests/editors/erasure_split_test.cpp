@@ -59,6 +59,29 @@ TEST(ErasureSplit, ByGroupKeepsEachGroupInOnePart) {
   EXPECT_TRUE(disjoint(s.fit().x, s.probe_test().x));
 }
 
+TEST(ErasureSplit, GroupFoldsKeepSubjectsWholeAndClassesSpread) {
+  // 60 subjects of 4 rows; subject s has label s % 3.
+  const at::Tensor groups = at::arange(240, at::kLong).div(4, "floor");
+  const at::Tensor z = groups % 3;
+  const at::Tensor fold = editors::group_folds(z, groups, 5, 11);
+  EXPECT_TRUE(at::equal(fold, editors::group_folds(z, groups, 5, 11)));
+  EXPECT_FALSE(at::equal(fold, editors::group_folds(z, groups, 5, 12)));
+  for (int64_t s = 0; s < 60; ++s) {
+    const at::Tensor f = fold.slice(0, 4 * s, 4 * s + 4);
+    EXPECT_EQ(f.min().item<int64_t>(), f.max().item<int64_t>()) << "subject " << s << " straddles folds";
+  }
+  for (int64_t f = 0; f < 5; ++f) {
+    for (int64_t c = 0; c < 3; ++c) {
+      // 20 subjects per class dealt round-robin into 5 folds: 4 each, 16 rows.
+      EXPECT_EQ(((fold == f) & (z == c)).sum().item<int64_t>(), 16) << "fold " << f << " class " << c;
+    }
+  }
+  EXPECT_THROW(editors::group_folds(z, groups, 61, 0), InputError);
+  EXPECT_THROW(editors::group_folds(z, groups, 1, 0), InputError);
+  // Without groups every row is its own subject.
+  EXPECT_EQ(editors::group_folds(z, at::Tensor(), 240, 0).max().item<int64_t>(), 239);
+}
+
 TEST(ErasureSplit, FromPartsRefusesRowsSharedWithTheFitPart) {
   const auto data = make_concept({.n = 300, .d = 4, .k = 2, .seed = 3});
   const auto rows = [&](int64_t a, int64_t n) { return editors::select_rows(data, at::arange(a, a + n, at::kLong)); };
