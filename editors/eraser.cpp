@@ -7,16 +7,6 @@
 #include "harness/safetensors_writer.h"
 
 namespace editgate::editors {
-namespace {
-
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
-
-}  // namespace
-
 at::Tensor Eraser::apply(const at::Tensor& x) const {
   TORCH_CHECK(x.size(-1) == dim(), "eraser of width ", dim(), " applied to activations of width ", x.size(-1));
   const auto opts = x.options();
@@ -55,7 +45,7 @@ Eraser Eraser::load(const std::filesystem::path& path) {
       throw InputError(p, "tensor '" + name + "'", "dtype F32 or F64", std::string(c10::toString(t.scalar_type())));
     }
     if (t.dim() != rank) {
-      throw InputError(p, "tensor '" + name + "'", "shape " + shape_words, "shape " + shape_string(t));
+      throw InputError(p, "tensor '" + name + "'", "shape " + shape_words, "shape " + shape_text(t.sizes()));
     }
     if (!at::isfinite(t).all().item<bool>()) {
       throw InputError(p, "tensor '" + name + "'", "finite values", "NaN or Inf");
@@ -67,7 +57,7 @@ Eraser Eraser::load(const std::filesystem::path& path) {
   if (d == 0) throw InputError(p, "tensor 'bias'", "shape [d] with d >= 1", "shape [0]");
   if (e.proj_left.size(0) != d) {
     throw InputError(p, "tensor 'proj_left'", "shape [" + std::to_string(d) + ", r] (d from bias)",
-                     "shape " + shape_string(e.proj_left));
+                     "shape " + shape_text(e.proj_left.sizes()));
   }
   const int64_t r = e.proj_left.size(1);
   if (r > d) {
@@ -76,7 +66,7 @@ Eraser Eraser::load(const std::filesystem::path& path) {
   if (e.proj_right.size(0) != r || e.proj_right.size(1) != d) {
     throw InputError(p, "tensor 'proj_right'",
                      "shape [" + std::to_string(r) + ", " + std::to_string(d) + "] (r from proj_left, d from bias)",
-                     "shape " + shape_string(e.proj_right));
+                     "shape " + shape_text(e.proj_right.sizes()));
   }
   return e;
 }

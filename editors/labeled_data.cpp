@@ -5,16 +5,6 @@
 #include "harness/input_error.h"
 
 namespace editgate::editors {
-namespace {
-
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
-
-}  // namespace
-
 LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const TensorSource& source,
                              int64_t num_classes) {
   const auto fail = [&](const std::string& name, const std::string& expected, const std::string& got,
@@ -23,11 +13,11 @@ LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const Ten
   };
   if (!x.defined()) throw fail(source.x_name, "a tensor", "nothing");
   if (!z.defined()) throw fail(source.z_name, "a tensor", "nothing");
-  if (x.dim() != 2) throw fail(source.x_name, "a 2-D tensor [n, d]", "shape " + shape_string(x));
+  if (x.dim() != 2) throw fail(source.x_name, "a 2-D tensor [n, d]", "shape " + shape_text(x.sizes()));
   if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble) {
     throw fail(source.x_name, "dtype F32 or F64", std::string(c10::toString(x.scalar_type())));
   }
-  if (z.dim() != 1) throw fail(source.z_name, "a 1-D tensor [n] of class labels", "shape " + shape_string(z));
+  if (z.dim() != 1) throw fail(source.z_name, "a 1-D tensor [n] of class labels", "shape " + shape_text(z.sizes()));
   if (z.scalar_type() != at::kLong) {
     throw fail(source.z_name, "dtype I64 (integer class labels)", std::string(c10::toString(z.scalar_type())),
                "store labels as int64, e.g. torch.tensor(labels, dtype=torch.int64)");
@@ -38,7 +28,7 @@ LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const Ten
                std::to_string(z.size(0)));
   }
   if (n <= 1) throw fail(source.x_name, "at least 2 rows", std::to_string(n) + " rows");
-  if (x.size(1) == 0) throw fail(source.x_name, "at least 1 feature column", "shape " + shape_string(x));
+  if (x.size(1) == 0) throw fail(source.x_name, "at least 1 feature column", "shape " + shape_text(x.sizes()));
   const at::Tensor finite = at::isfinite(x).all(1);
   if (!finite.all().item<bool>()) {
     const int64_t row = (~finite).nonzero()[0][0].item<int64_t>();

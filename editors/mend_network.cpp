@@ -4,18 +4,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cmath>
 
 #include "harness/input_error.h"
 
 namespace editgate::editors {
-namespace {
-
-std::string shape_text(at::IntArrayRef s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
-
-}  // namespace
 
 MendNetwork::MendNetwork(std::vector<std::string> weights, const std::vector<MendShape>& shapes, int64_t rank,
                          int64_t n_hidden, double edit_lr, uint64_t seed, at::Device device, double hidden_bias)

@@ -21,12 +21,6 @@ namespace editgate::harness {
 namespace fs = std::filesystem;
 namespace {
 
-std::string shape_str(at::IntArrayRef shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // Old GPT-2 checkpoints (and some conversions) name tensors without the
 // "transformer." prefix: h.0.attn.c_attn.weight, wte.weight, ln_f.bias.
 std::string canonical_name(const ModelConfig& config, const std::string& name) {
@@ -83,7 +77,7 @@ LoadedModel assemble_model(ModelConfig config, const TensorSource& source, const
     at::Tensor t = source.get(file_name);
     if (t.sizes().vec() != it->second) {
       throw InputError(source.where(file_name), "tensor '" + file_name + "'",
-                       "shape " + shape_str(it->second) + " (from config.json)", "shape " + shape_str(t.sizes()));
+                       "shape " + shape_text(it->second) + " (from config.json)", "shape " + shape_text(t.sizes()));
     }
     if (!is_floating(t.scalar_type())) {
       throw InputError(source.where(file_name), "tensor '" + file_name + "'", "a floating-point dtype",
@@ -98,7 +92,7 @@ LoadedModel assemble_model(ModelConfig config, const TensorSource& source, const
   }
   for (const auto& [name, shape] : expected) {
     if (params.count(name) == 0 && !probe->is_optional_tensor(name)) {
-      throw InputError(source.where(name), "tensor '" + name + "'", "present with shape " + shape_str(shape),
+      throw InputError(source.where(name), "tensor '" + name + "'", "present with shape " + shape_text(shape),
                        "missing");
     }
   }

@@ -12,12 +12,8 @@
 namespace editgate::harness {
 namespace {
 
-std::string shape_text(const at::Tensor& t) {
-  if (!t.defined()) return "nothing";
-  std::string s;
-  for (auto d : t.sizes()) s += (s.empty() ? "" : ", ") + std::to_string(d);
-  return "[" + s + "]";
-}
+// A tensor's shape for a message, or "nothing" for a missing one.
+std::string shape_or_nothing(const at::Tensor& t) { return t.defined() ? shape_text(t.sizes()) : "nothing"; }
 
 std::string meta(const SafetensorsFile& f, const std::string& key) {
   const auto it = f.metadata().find(key);
@@ -64,7 +60,7 @@ void Codebook::check(const ModelConfig& config, const std::string& source) const
     if (!t.defined() || t.sizes().vec() != shape || t.scalar_type() != at::kFloat) {
       std::string want;
       for (auto d : shape) want += (want.empty() ? "" : ", ") + std::to_string(d);
-      throw InputError(source, name, "float32 [" + want + "] for this model", shape_text(t));
+      throw InputError(source, name, "float32 [" + want + "] for this model", shape_or_nothing(t));
     }
   };
   expect(keys, "keys", {n, config.d_mlp});

@@ -149,12 +149,6 @@ GgufValue read_value(Cursor& c, GgufValueType type, const std::string& field, in
   return v;
 }
 
-std::string shape_string(const std::vector<uint64_t>& ne) {
-  std::string s = "[";
-  for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "]";
-}
-
 }  // namespace
 
 std::string_view to_string(GgufValueType type) {
@@ -269,7 +263,7 @@ std::shared_ptr<const GgufFile> GgufFile::open(const fs::path& path) {
       }
       t.ne.push_back(dim);
       if (__builtin_mul_overflow(numel, dim, &numel)) {
-        c.fail(field + ": ne", "an element count that fits in 64 bits", shape_string(t.ne));
+        c.fail(field + ": ne", "an element count that fits in 64 bits", shape_text(t.ne));
       }
     }
     t.type = c.read<uint32_t>(field + ": type");
@@ -280,7 +274,7 @@ std::shared_ptr<const GgufFile> GgufFile::open(const fs::path& path) {
                                    std::to_string(type->block_size), std::to_string(t.ne[0]));
     }
     if (__builtin_mul_overflow(numel / type->block_size, uint64_t{type->type_size}, &t.nbytes)) {
-      c.fail(field + ": ne", "a size in bytes that fits in 64 bits", shape_string(t.ne));
+      c.fail(field + ": ne", "a size in bytes that fits in 64 bits", shape_text(t.ne));
     }
     t.offset = c.read<uint64_t>(field + ": offset");
     if (t.offset % file->alignment_ != 0) {

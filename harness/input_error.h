@@ -28,4 +28,16 @@ class InputError : public std::runtime_error {
   std::string hint_;      // how to fix it, when known
 };
 
+/// "[2, 3]": a shape (any range of integer sizes) as messages write it.
+template <typename Sizes>
+std::string shape_text(const Sizes& sizes) {
+  std::string s = "[";
+  bool first = true;
+  for (const auto n : sizes) {
+    s += (first ? "" : ", ") + std::to_string(n);
+    first = false;
+  }
+  return s + "]";
+}
+
 }  // namespace editgate

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 namespace editgate::harness {
 
@@ -25,6 +26,15 @@ Metric rate_metric(std::string name, int64_t successes, int64_t n, std::string f
   m.ci_low = std::max(0.0, centre - half);
   m.ci_high = std::min(1.0, centre + half);
   return m;
+}
+
+std::string utc_timestamp_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
 }
 
 }  // namespace editgate::harness

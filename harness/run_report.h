@@ -91,4 +91,7 @@ struct RunReport {
   std::map<std::string, std::string> figures;
 };
 
+/// The current time in RunMetadata::timestamp's form (UTC, "YYYY-MM-DDThh:mm:ss").
+std::string utc_timestamp_now();
+
 }  // namespace editgate::harness

@@ -114,12 +114,6 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
   return out;
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 // One header entry, checked against the data buffer size.
 TensorInfo parse_entry(const std::string& path, const std::string& name, const json& value,
                        uint64_t data_size) {
@@ -168,11 +162,11 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   if (overflow || __builtin_mul_overflow(numel, uint64_t{dtype->bits}, &bits)) {
     throw InputError(path, tensor_field(name, "shape"),
                      "a size in bytes that fits in 64 bits",
-                     shape_string(info.shape) + " of " + info.dtype_name);
+                     shape_text(info.shape) + " of " + info.dtype_name);
   }
   if (bits % 8 != 0) {
     throw InputError(path, tensor_field(name, "shape"), "a whole number of bytes",
-                     shape_string(info.shape) + " of " + info.dtype_name + " = " +
+                     shape_text(info.shape) + " of " + info.dtype_name + " = " +
                          std::to_string(bits) + " bits");
   }
   const uint64_t nbytes = bits / 8;
@@ -199,7 +193,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   }
   if (info.end - info.begin != nbytes) {
     throw InputError(path, tensor_field(name, "data_offsets"),
-                     std::to_string(nbytes) + " bytes (" + shape_string(info.shape) + " of " +
+                     std::to_string(nbytes) + " bytes (" + shape_text(info.shape) + " of " +
                          info.dtype_name + ")",
                      std::to_string(info.end - info.begin) + " bytes " + offsets.dump());
   }

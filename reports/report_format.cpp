@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 namespace editgate::reports {
 namespace {
@@ -202,13 +201,7 @@ std::string junit_timestamp(const std::string& timestamp) {
     const char c = timestamp[i];
     ok = kPattern[i] == 'd' ? (c >= '0' && c <= '9') : c == kPattern[i];
   }
-  if (ok) return timestamp.substr(0, kPattern.size());
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
+  return ok ? timestamp.substr(0, kPattern.size()) : harness::utc_timestamp_now();
 }
 
 std::string report_hostname(const harness::RunMetadata& meta) {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <fstream>
 
 #include "harness/gpu_timing.h"
@@ -22,15 +21,6 @@ fs::path beside(const fs::path& explicit_path, const fs::path& requests, const c
   if (!explicit_path.empty()) return explicit_path;
   const auto candidate = requests.parent_path() / name;
   return fs::exists(candidate) ? candidate : fs::path();
-}
-
-std::string utc_timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
 }
 
 std::string file_sha256(const fs::path& p) {
@@ -196,7 +186,7 @@ harness::RunReport run_gate(const RunConfig& config) {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   meta.hostname = host[0] != '\0' ? host : "localhost";
-  meta.timestamp = utc_timestamp();
+  meta.timestamp = harness::utc_timestamp_now();
 
   SuiteContext ctx{base, edited, cases, config.options, config.eraser, config.concept_dataset};
   ctx.base_dir = config.base_dir;
