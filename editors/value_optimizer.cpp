@@ -135,7 +135,11 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
   torch::optim::Adam opt({delta}, torch::optim::AdamOptions(p.lr));
   at::Tensor init_kl;                                   // [M, vocab] log P₀ at the essence prompts
   auto active = at::ones({n_req}, at::TensorOptions().dtype(at::kBool).device(dev));
-  std::vector<ValueResult> res(static_cast<size_t>(n_req));
+  // Each request's bookkeeping at its last active step, kept on the device between host looks.
+  const auto stats_options = at::TensorOptions().dtype(at::kDouble).device(dev);
+  auto last = at::zeros({4, n_req}, stats_options);  // loss, nll, kl, steps
+  const int64_t check_every =
+      options.stop_check_every > 0 ? options.stop_check_every : (dev.is_cuda() ? int64_t{8} : int64_t{1});
   at::Tensor v0_norm;
   for (int64_t it = 0; it < p.num_steps; ++it) {
     harness::KVCache step_cache = prefix_cache;  // the forward appends to its copy; the prefix stays
@@ -155,28 +159,16 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
       kl = kl.index_add(0, kl_req, (init_kl.exp() * (init_kl - cur)).sum(1) / kl_per_req);
     }
     const auto loss = nll + p.kl_factor * kl + p.weight_decay * delta.norm(2, {1}) / v0_norm.pow(2);
-    // One device-to-host copy per step for the bookkeeping (the early stop needs
-    // the host anyway): per-element .item() calls cost a sync each on a GPU and
-    // microseconds each on the CPU, thousands per step at MEMIT's 1000 edits.
+    // Bookkeeping stays on the device; the host looks only every check_every
+    // steps (one copy of one flag), never per request: .item() per element costs
+    // a sync each on a GPU and microseconds each on the CPU at MEMIT's 1000 edits.
     const auto was_active = active;
     active = active & (loss.detach() >= p.early_stop_loss);
-    const auto host = at::stack({loss.detach(), nll.detach(), kl.detach(), was_active.to(loss.scalar_type()),
-                                 active.to(loss.scalar_type())})
-                          .to(at::kCPU, at::kDouble)
-                          .contiguous();
-    const auto h = host.accessor<double, 2>();  // [5, n_req]
-    bool any_active = false;
-    for (int64_t r = 0; r < n_req; ++r) {
-      any_active = any_active || h[4][r] != 0;
-      if (h[3][r] == 0) continue;
-      auto& v = res[static_cast<size_t>(r)];
-      v.steps = it + 1;
-      v.loss = h[0][r];
-      v.nll = h[1][r];
-      v.kl = h[2][r];
-      v.early_stopped = v.loss < p.early_stop_loss;
-    }
-    if (!any_active || it == p.num_steps - 1) break;
+    const auto now = at::stack({loss.detach().to(at::kDouble), nll.detach().to(at::kDouble),
+                                kl.detach().to(at::kDouble), at::full({n_req}, double(it + 1), stats_options)});
+    last = at::where(was_active.unsqueeze(0), now, last);
+    if (it == p.num_steps - 1) break;
+    if ((it + 1) % check_every == 0 && !active.any().item<bool>()) break;
     opt.zero_grad();
     (loss * active.to(loss.scalar_type())).sum().backward();
     const auto before = delta.detach().clone();
@@ -189,10 +181,18 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
     delta.mul_(at::where(norm > max_norm, max_norm / norm, at::ones_like(norm)).unsqueeze(1));
   }
   const auto v0_c = v0.to(at::kFloat).cpu(), delta_c = delta.detach().cpu();
+  const auto host = last.to(at::kCPU).contiguous();
+  const auto h = host.accessor<double, 2>();  // [4, n_req]
   for (int64_t r = 0; r < n_req; ++r) {
-    res[static_cast<size_t>(r)].v0 = v0_c[r].clone();
-    res[static_cast<size_t>(r)].delta = delta_c[r].clone();
-    out.push_back(std::move(res[static_cast<size_t>(r)]));
+    ValueResult v;
+    v.loss = h[0][r];
+    v.nll = h[1][r];
+    v.kl = h[2][r];
+    v.steps = static_cast<int64_t>(h[3][r]);
+    v.early_stopped = v.loss < p.early_stop_loss;
+    v.v0 = v0_c[r].clone();
+    v.delta = delta_c[r].clone();
+    out.push_back(std::move(v));
   }
 }
 

@@ -43,6 +43,12 @@ struct ValueOptions {
   // not depend on δ) rather than at every step. Same result; false runs whole rows
   // (ValueOptimizer.PrefixCacheChangesNothing and BM_ValueSearch compare the two).
   bool cache_prefix = true;
+  // How often the host looks at the early stop: every step, or every k-th. Each
+  // look is a device-to-host copy, which on a GPU stalls the queue once per step;
+  // between looks the GPU runs ahead. Same result (a request that stops is frozen
+  // where it stopped, ValueOptimizer.StopCheckIntervalChangesNothing); when every
+  // request stops early, up to k - 1 steps are wasted. 0: 1 on CPU, 8 on CUDA.
+  int64_t stop_check_every = 0;
 };
 
 /// One δ per request at `point` (kMlpOut of the ROME layer, or kResidPost of

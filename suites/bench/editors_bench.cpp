@@ -144,7 +144,9 @@ void rome_edit(benchmark::State& state, const Shape& shape, int64_t layer) {
 
 // ROME's v* search alone for one request, range(0) = 0: every step runs whole
 // rows; 1: the tokens before the subject's last token run once into a KV cache
-// (the default). The same δ either way (ValueOptimizer.PrefixCacheChangesNothing).
+// (the default); 2: that, with the host looking at the early stop every step
+// instead of every 8th on CUDA (1 and 2 are the same on CPU). The same δ every
+// way (ValueOptimizer.PrefixCacheChangesNothing, .StopCheckIntervalChangesNothing).
 template <class Shape>
 void value_search(benchmark::State& state, const Shape& shape, int64_t layer) {
   harness::TextModel& tm = bench::bench_model(shape);
@@ -154,6 +156,7 @@ void value_search(benchmark::State& state, const Shape& shape, int64_t layer) {
   const std::vector<editors::EditRequest> reqs = bench_requests(16, shape.vocab_size);
   editors::ValueOptions o;
   o.cache_prefix = state.range(0) != 0;
+  if (state.range(0) == 2) o.stop_check_every = 1;
   const harness::HookPoint point{layer, harness::HookSite::kMlpOut};
   size_t i = 0;
   bench::timed_iterations(state, [&] {
@@ -162,6 +165,7 @@ void value_search(benchmark::State& state, const Shape& shape, int64_t layer) {
   });
   state.SetItemsProcessed(state.iterations());
   state.counters["cache_prefix"] = o.cache_prefix ? 1 : 0;
+  state.counters["host_looks_every_step"] = state.range(0) == 2 ? 1 : 0;
 }
 
 struct MemitSetup {
@@ -258,7 +262,7 @@ const bool kRegistered = [] {
   benchmark::RegisterBenchmark("BM_RomeEdit/fixture", [](benchmark::State& s) { rome_edit(s, kFixtureShape, 0); })
       ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_ValueSearch/fixture", [](benchmark::State& s) { value_search(s, kFixtureShape, 0); })
-      ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+      ->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
   // The Llama path end to end (GQA, SwiGLU, RoPE, BOS) on every run; timings of a toy.
   using bench::kTinyLlamaShape;
   benchmark::RegisterBenchmark("BM_Mom2Stats/llama-tiny", [](benchmark::State& s) { mom2_stats(s, kTinyLlamaShape, 0, 64); })
@@ -293,7 +297,7 @@ const bool kRegistered = [] {
         ->Iterations(2);
     benchmark::RegisterBenchmark(("BM_ValueSearch/" + n).c_str(),
                                  [l](benchmark::State& s) { value_search(s, l.shape, l.rome_layer); })
-        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+        ->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
     benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
         ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
     // fp32 z optimisation on these shapes grows linearly with the edits (GPT-2 XL on an H200:
@@ -326,7 +330,7 @@ const bool kRegistered = [] {
     benchmark::RegisterBenchmark("BM_Mom2Stats/llama3-8b", [](benchmark::State& s) { mom2_stats(s, kLlama3_8bShape, 4, 64); })
         ->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
     benchmark::RegisterBenchmark("BM_ValueSearch/llama3-8b", [](benchmark::State& s) { value_search(s, kLlama3_8bShape, 5); })
-        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+        ->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
     benchmark::RegisterBenchmark("BM_RomeEdit/llama3-8b", [](benchmark::State& s) { rome_edit(s, kLlama3_8bShape, 5); })
         ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
   }

@@ -78,12 +78,50 @@ TEST(ValueOptimizer, PrefixCacheChangesNothing) {
   }
 }
 
+// The host looks at the early stop every k-th step only; a request that stops
+// is frozen where it stopped, so the results are those of looking every step.
+TEST(ValueOptimizer, StopCheckIntervalChangesNothing) {
+  EditTestModel m;
+  const auto reqs = testing::test_requests(3);
+  ContextTemplateParams tp;
+  tp.length_count = {{4, 2}};
+  const auto templates = sample_context_templates(m.model(), tp, 0);
+  const harness::HookPoint point{0, harness::HookSite::kMlpOut};
+  for (const double stop : {6.0, 50.0}) {  // some requests stop early; every request stops at once
+    ValueParams p;
+    p.num_steps = 8;
+    p.early_stop_loss = stop;
+    p.allow_tf32 = false;
+    ValueOptions every;
+    every.stop_check_every = 1;
+    const auto reference = optimize_values(m.model(), reqs, templates, point, p, every);
+    for (const int64_t k : {3, 100}) {
+      ValueOptions sparse;
+      sparse.stop_check_every = k;
+      const auto got = optimize_values(m.model(), reqs, templates, point, p, sparse);
+      ASSERT_EQ(got.size(), reference.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_TRUE(at::equal(got[i].delta, reference[i].delta)) << "stop " << stop << " k " << k << " request " << i;
+        EXPECT_EQ(got[i].steps, reference[i].steps) << i;
+        EXPECT_EQ(got[i].loss, reference[i].loss) << i;
+        EXPECT_EQ(got[i].early_stopped, reference[i].early_stopped) << i;
+      }
+    }
+    if (stop == 6.0) {
+      // The case is only a test if the requests stop at different steps.
+      EXPECT_NE(reference.front().steps, reference.back().steps);
+    } else {
+      EXPECT_EQ(reference.front().steps, 1);
+    }
+  }
+}
+
 TEST(ValueOptimizer, BatchedEqualsSerial) {
   EditTestModel m;
   const auto reqs = testing::test_requests(3);
   ValueParams p;
   p.num_steps = 8;
-  p.early_stop_loss = 2.0;  // some requests stop early, others go on
+  p.early_stop_loss = 6.0;  // two requests stop early (after 1 and 5 steps), one runs all 8
   p.allow_tf32 = false;     // compared to 1e-4 below: full fp32 on CUDA too
   ContextTemplateParams tp;
   tp.length_count = {{4, 2}};
