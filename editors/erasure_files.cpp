@@ -104,6 +104,15 @@ json probe_file(const std::filesystem::path& in, const ProbeFileOptions& options
   const auto file = harness::SafetensorsFile::open(in);
   at::Tensor x = require_tensor(*file, options.tensor, "[n, d] of F32 or F64");
   at::Tensor z = require_tensor(*file, options.labels, "[n] of I64 class labels");
+  at::Tensor groups;
+  if (!options.groups.empty()) {
+    groups = require_tensor(*file, options.groups, "[n] of I64 subject ids");
+    if (groups.scalar_type() != at::kLong || groups.dim() != 1 || groups.size(0) != x.size(0)) {
+      throw InputError(in.string(), "tensor '" + options.groups + "'",
+                       "[" + std::to_string(x.size(0)) + "] of I64 subject ids, one per row of '" + options.tensor + "'",
+                       shape_text(groups.sizes()) + " of " + std::string(c10::toString(groups.scalar_type())));
+    }
+  }
   json warnings = json::array();
   int64_t excluded = 0;
   const auto meta = file->metadata().find("format");
@@ -120,17 +129,21 @@ json probe_file(const std::filesystem::path& in, const ProbeFileOptions& options
       excluded = x.size(0) - keep.size(0);
       x = x.index_select(0, keep);
       z = z.dim() == 1 && z.size(0) == mask.size(0) ? z.index_select(0, keep) : z;
+      if (groups.defined()) groups = groups.index_select(0, keep);
     } else {
       warnings.push_back(
           "X_erased was erased by an eraser fitted on these same rows (in-sample): held-out accuracy below chance "
           "is a leakage artefact, not success; use `editgate erase --holdout F` to keep rows out of the fit");
     }
   }
-  const LabeledData data = validate_labeled(x, z, TensorSource{in.string(), options.tensor, options.labels});
-  const ProbeSplit split = ProbeSplit::stratified(data, options.test_fraction, options.seed);
+  LabeledData data = validate_labeled(x, z, TensorSource{in.string(), options.tensor, options.labels});
+  data.groups = groups;
+  const ProbeSplit split = groups.defined() ? ProbeSplit::by_group(data, options.test_fraction, options.seed)
+                                            : ProbeSplit::stratified(data, options.test_fraction, options.seed);
   json report{{"in", in.string()},
               {"tensor", options.tensor},
               {"labels", options.labels},
+              {"groups", options.groups},
               {"n", data.size()},
               {"dim", data.dim()},
               {"num_classes", data.num_classes},

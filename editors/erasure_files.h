@@ -41,13 +41,15 @@ nlohmann::json erase_file(const std::filesystem::path& in, const std::filesystem
 struct ProbeFileOptions {
   std::string tensor = "X";      // features
   std::string labels = "Z";      // int64 class labels
+  std::string groups;            // int64 [n] subject ids: split by subject, interval clustered ("" = rows)
   double test_fraction = 0.3;
   uint64_t seed = 0;
   bool quadratic = true;         // also run the QDA probe
 };
 
-/// Held-out probe accuracy of `in`'s features: stratified split, logistic (and
-/// QDA) probe, the metrics of probe_metrics.h. InputError as for erase_file.
+/// Held-out probe accuracy of `in`'s features: stratified split (by subject
+/// when `groups` names a tensor), logistic (and QDA) probe, the metrics of
+/// probe_metrics.h. InputError as for erase_file.
 nlohmann::json probe_file(const std::filesystem::path& in, const ProbeFileOptions& options);
 
 }  // namespace editgate::editors

@@ -59,6 +59,33 @@ void require_compatible(const LabeledData& a, const std::string& a_name, const L
   }
 }
 
+struct GroupIndex {
+  std::map<int64_t, std::vector<int64_t>> rows_of_group;    // group id -> its rows
+  std::map<int64_t, std::vector<int64_t>> groups_of_label;  // label of a group's first row -> group ids
+};
+
+// Rows per group and groups per label; `groups` undefined: every row is its own group.
+GroupIndex group_index(const at::Tensor& z, const at::Tensor& groups) {
+  const at::Tensor zc = z.to(at::kCPU, at::kLong).contiguous();
+  const int64_t n = zc.size(0);
+  const at::Tensor g = groups.defined() ? groups.to(at::kCPU, at::kLong).contiguous() : at::arange(n, at::kLong);
+  GroupIndex out;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = g.data_ptr<int64_t>()[i];
+    auto& rows = out.rows_of_group[id];
+    if (rows.empty()) out.groups_of_label[zc.data_ptr<int64_t>()[i]].push_back(id);
+    rows.push_back(i);
+  }
+  return out;
+}
+
+std::vector<int64_t> rows_of(const std::map<int64_t, std::vector<int64_t>>& rows_of_group,
+                             const std::vector<int64_t>& ids) {
+  std::vector<int64_t> rows;
+  for (int64_t id : ids) rows.insert(rows.end(), rows_of_group.at(id).begin(), rows_of_group.at(id).end());
+  return rows;
+}
+
 // Labels per row, and rows per class, on the CPU.
 std::map<int64_t, std::vector<int64_t>> rows_by_label(const at::Tensor& z) {
   const at::Tensor zc = z.to(at::kCPU).contiguous();
@@ -110,19 +137,28 @@ ProbeSplit ProbeSplit::stratified(const LabeledData& data, double test_fraction,
   return ProbeSplit(select_rows(data, index_tensor(train)), select_rows(data, index_tensor(test)));
 }
 
-at::Tensor group_folds(const at::Tensor& z, const at::Tensor& groups, int64_t folds, uint64_t seed) {
-  const at::Tensor zc = z.to(at::kCPU, at::kLong).contiguous();
-  const int64_t n = zc.size(0);
-  const at::Tensor g =
-      groups.defined() ? groups.to(at::kCPU, at::kLong).contiguous() : at::arange(n, at::kLong);
-  std::map<int64_t, std::vector<int64_t>> rows_of_group;
-  std::map<int64_t, std::vector<int64_t>> groups_of_label;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t id = g.data_ptr<int64_t>()[i];
-    auto& rows = rows_of_group[id];
-    if (rows.empty()) groups_of_label[zc.data_ptr<int64_t>()[i]].push_back(id);
-    rows.push_back(i);
+ProbeSplit ProbeSplit::by_group(const LabeledData& data, double test_fraction, uint64_t seed) {
+  if (!(test_fraction > 0 && test_fraction < 1)) {
+    throw InputError("", "--test-fraction", "a share in (0, 1)", std::to_string(test_fraction));
   }
+  TORCH_CHECK(data.groups.defined(), "ProbeSplit::by_group needs LabeledData::groups");
+  auto [rows_of_group, groups_of_label] = group_index(data.z, data.groups);
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> gtrain, gtest, unused;
+  std::vector<int64_t>* parts[3] = {&unused, &gtrain, &gtest};
+  for (auto& [label, ids] : groups_of_label) {
+    shuffle(ids, rng);
+    cut(ids, 0.0, 1.0 - test_fraction, parts);
+  }
+  const auto train = rows_of(rows_of_group, gtrain), test = rows_of(rows_of_group, gtest);
+  require_nonempty(train, "probe train split", data.size());
+  require_nonempty(test, "probe test split", data.size());
+  return ProbeSplit(select_rows(data, index_tensor(train)), select_rows(data, index_tensor(test)));
+}
+
+at::Tensor group_folds(const at::Tensor& z, const at::Tensor& groups, int64_t folds, uint64_t seed) {
+  auto [rows_of_group, groups_of_label] = group_index(z, groups);
+  const int64_t n = z.size(0);
   if (folds < 2 || static_cast<int64_t>(rows_of_group.size()) < folds) {
     throw InputError("", "cross-validation folds", "2 or more, and no more than the subjects (" +
                                                        std::to_string(rows_of_group.size()) + ")",
@@ -184,16 +220,7 @@ ErasureSplit ErasureSplit::by_group(const LabeledData& data, const at::Tensor& g
                                     uint64_t seed) {
   check_fractions(f.fit, f.probe_train, "split fractions");
   TORCH_CHECK(groups.dim() == 1 && groups.size(0) == data.size(), "by_group needs one group id per row");
-  const at::Tensor g = groups.to(at::kCPU, at::kLong).contiguous();
-  const at::Tensor z = data.z.to(at::kCPU).contiguous();
-  std::map<int64_t, std::vector<int64_t>> rows_of_group;
-  std::map<int64_t, std::vector<int64_t>> groups_of_label;
-  for (int64_t i = 0; i < g.size(0); ++i) {
-    const int64_t id = g.data_ptr<int64_t>()[i];
-    auto& rows = rows_of_group[id];
-    if (rows.empty()) groups_of_label[z.data_ptr<int64_t>()[i]].push_back(id);
-    rows.push_back(i);
-  }
+  auto [rows_of_group, groups_of_label] = group_index(data.z, groups);
   std::mt19937_64 rng(seed);
   std::vector<int64_t> gfit, gtrain, gtest;
   std::vector<int64_t>* parts[3] = {&gfit, &gtrain, &gtest};
@@ -201,17 +228,13 @@ ErasureSplit ErasureSplit::by_group(const LabeledData& data, const at::Tensor& g
     shuffle(ids, rng);
     cut(ids, f.fit, f.probe_train, parts);
   }
-  const auto rows_of = [&](const std::vector<int64_t>& ids) {
-    std::vector<int64_t> rows;
-    for (int64_t id : ids) rows.insert(rows.end(), rows_of_group[id].begin(), rows_of_group[id].end());
-    return rows;
-  };
-  const auto fit = rows_of(gfit), train = rows_of(gtrain), test = rows_of(gtest);
+  const auto fit = rows_of(rows_of_group, gfit), train = rows_of(rows_of_group, gtrain),
+             test = rows_of(rows_of_group, gtest);
   require_nonempty(fit, "fit split", data.size());
   require_nonempty(train, "probe_train split", data.size());
   require_nonempty(test, "probe_test split", data.size());
   LabeledData tagged = data;  // the parts keep their group ids: probe intervals cluster by them
-  tagged.groups = g;
+  tagged.groups = groups.to(at::kCPU, at::kLong);
   return ErasureSplit(select_rows(tagged, index_tensor(fit)), select_rows(tagged, index_tensor(train)),
                       select_rows(tagged, index_tensor(test)));
 }

@@ -29,6 +29,9 @@ class ProbeSplit {
   /// Stratified by label: each class is shuffled (seeded) and a `test_fraction`
   /// of it goes to test. InputError if a part would be empty.
   static ProbeSplit stratified(const LabeledData& data, double test_fraction, uint64_t seed);
+  /// The same by group (data.groups, e.g. subject ids): each label's groups are
+  /// shuffled and a `test_fraction` of them go to test with all their rows.
+  static ProbeSplit by_group(const LabeledData& data, double test_fraction, uint64_t seed);
   /// Parts given whole; InputError if a row of `test` equals a row of `train`,
   /// or the parts disagree on d or k.
   static ProbeSplit from_parts(LabeledData train, LabeledData test);

@@ -178,7 +178,10 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--in", f->in, "input .safetensors")->required();
     cmd->add_option("--tensor", f->options.tensor, "feature tensor [n,d] (default X; X_erased on an erase output)");
     cmd->add_option("--labels", f->options.labels, "int64 label tensor [n] (default Z)");
-    cmd->add_option("--test-fraction", f->options.test_fraction, "share of each class held out for scoring (0.3)");
+    cmd->add_option("--groups", f->options.groups,
+                    "int64 tensor [n] of subject ids: hold out whole subjects and count them, not rows, in the "
+                    "interval (rows of one subject are not independent samples)");
+    cmd->add_option("--test-fraction", f->options.test_fraction, "share of each class held out for scoring, in subjects with --groups (0.3)");
     cmd->add_option("--seed", f->options.seed, "seed of the stratified split");
     cmd->add_flag("--no-quadratic", f->no_quadratic, "skip the QDA probe");
     cmd->add_flag("--json", f->json, "print the report as JSON on stdout");

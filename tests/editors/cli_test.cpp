@@ -76,6 +76,32 @@ TEST_F(ErasureCli, EraseAndProbeSucceedOnGoodInput) {
   EXPECT_NE(r.out.find("chance (majority)"), std::string::npos) << r.out;
 }
 
+// 40 subjects of 10 near-identical rows: --groups holds out whole subjects and
+// counts them in the interval, which is far wider than the rows' one.
+TEST_F(ErasureCli, ProbeByGroupHoldsOutSubjectsAndCountsThem) {
+  at::manual_seed(3);
+  const at::Tensor subject = at::arange(40, at::kLong).repeat_interleave(10);
+  const at::Tensor label = (at::arange(40, at::kLong) % 2).index_select(0, subject);
+  const at::Tensor x = at::randn({40, 4}).index_select(0, subject) + 0.01 * at::randn({400, 4});
+  const auto in = write("g.safetensors", {{"X", x}, {"Z", label}, {"S", subject}});
+  CliRun r = run("probe --in " + in + " --groups S --no-quadratic --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto by_subject = nlohmann::json::parse(r.out)["logistic"];
+  EXPECT_EQ(by_subject["n_groups"], 12);  // 0.3 of each class's 20 subjects: 6 + 6
+  EXPECT_EQ(by_subject["n_test"], 120);
+  r = run("probe --in " + in + " --no-quadratic --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto by_row = nlohmann::json::parse(r.out)["logistic"];
+  EXPECT_EQ(by_row["n_groups"], 0);
+  const auto width = [](const nlohmann::json& p) {
+    return p["accuracy_ci95"][1].get<double>() - p["accuracy_ci95"][0].get<double>();
+  };
+  EXPECT_GT(width(by_subject), 2 * width(by_row));
+  expect_bad_input("probe --in " + in + " --groups Z2", "tensor 'Z2'");
+  expect_bad_input("probe --in " + write("h", {{"X", x}, {"Z", label}, {"S", subject.to(at::kInt)}}) + " --groups S",
+                   "I64 subject ids");
+}
+
 TEST_F(ErasureCli, BadInputExitsTwoWithOneLine) {
   const at::Tensor x = at::randn({10, 3}, at::kFloat);
   const at::Tensor z = at::tensor(std::vector<int64_t>{0, 1, 0, 1, 0, 1, 0, 1, 0, 1});

@@ -82,6 +82,23 @@ TEST(ErasureSplit, GroupFoldsKeepSubjectsWholeAndClassesSpread) {
   EXPECT_EQ(editors::group_folds(z, at::Tensor(), 240, 0).max().item<int64_t>(), 239);
 }
 
+TEST(ErasureSplit, ProbeByGroupHoldsOutWholeSubjectsPerClass) {
+  const at::Tensor groups = at::arange(200, at::kLong).div(4, "floor");  // 50 subjects of 4 rows
+  editors::LabeledData data = make_concept({.n = 200, .d = 3, .k = 2, .seed = 4});
+  data.z = (groups % 2);
+  data.groups = groups;
+  const auto s = editors::ProbeSplit::by_group(data, 0.2, 9);
+  EXPECT_EQ(s.test().size(), 40);  // 5 of each class's 25 subjects, 4 rows each
+  EXPECT_EQ(s.train().size(), 160);
+  const auto subjects = [](const at::Tensor& g) {
+    const at::Tensor u = std::get<0>(at::_unique(g));
+    return std::set<int64_t>(u.data_ptr<int64_t>(), u.data_ptr<int64_t>() + u.size(0));
+  };
+  const auto train = subjects(s.train().groups), test = subjects(s.test().groups);
+  EXPECT_EQ(test.size(), 10u);
+  for (int64_t g : test) EXPECT_EQ(train.count(g), 0u) << "subject " << g << " in both parts";
+}
+
 TEST(ErasureSplit, FromPartsRefusesRowsSharedWithTheFitPart) {
   const auto data = make_concept({.n = 300, .d = 4, .k = 2, .seed = 3});
   const auto rows = [&](int64_t a, int64_t n) { return editors::select_rows(data, at::arange(a, a + n, at::kLong)); };
