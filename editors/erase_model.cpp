@@ -91,11 +91,12 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
 
   std::vector<const ConceptRecord*> with_object;
   std::vector<int64_t> positions;
-  for (const auto* part : {&ds.fit, &ds.probe_train, &ds.probe_test}) {
-    for (const auto& rec : *part) {
-      if (rec.object.empty()) continue;
-      with_object.push_back(&rec);
-      positions.push_back(record_position(tm, rec, ds.path));
+  using Part = std::pair<const std::vector<ConceptRecord>*, const EncodedRecords*>;
+  for (const auto& [part, enc] : {Part{&ds.fit, &fit}, Part{&ds.probe_train, &train}, Part{&ds.probe_test, &test}}) {
+    for (size_t i = 0; i < part->size(); ++i) {
+      if ((*part)[i].object.empty()) continue;
+      with_object.push_back(&(*part)[i]);
+      positions.push_back(enc->positions[i]);  // encoded once, above
     }
   }
   r.recall_base = fact_recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);

@@ -5,8 +5,9 @@
 // activations are collected with the eraser installed in the model), and
 // measures fact recall with and without the eraser. This unit owns that
 // pipeline and its output directory (and, on the same activations, how much
-// the held-out result depends on the split: split_sensitivity.h); the dataset format is concept_dataset.h's,
-// the pieces are leace.h's, eraser_hook.h's and probe_recovery.h's.
+// the held-out result depends on the split: split_sensitivity.h); the dataset
+// format is concept_dataset.h's, the pieces are leace.h's, eraser_hook.h's and
+// probe_recovery.h's.
 //
 // Output directory (written atomically):
 //   eraser.safetensors  bias, proj_left, proj_right; __metadata__ with format

@@ -9,11 +9,6 @@
 namespace editgate::editors {
 namespace {
 
-// The probe parts with `e` applied (rows stay paired, so the parts stay disjoint).
-ProbeSplit erased(const Eraser& e, const ErasureSplit& split) {
-  return split.probe_transformed([&](const at::Tensor& x) { return e.apply(x.to(at::kDouble)); });
-}
-
 // Both probe parts as one. The parts share no subject, so the test part's ids
 // are shifted past the train part's: parts numbered independently cannot merge
 // two subjects into one group.
@@ -50,6 +45,10 @@ ProbeReport cross_validate(const ProbeSplit& split, const CrossValidation& cv,
 }
 
 }  // namespace
+
+ProbeSplit erased_probe_parts(const Eraser& eraser, const ErasureSplit& split) {
+  return split.probe_transformed([&](const at::Tensor& x) { return eraser.apply(x.to(at::kDouble)); });
+}
 
 ProbeReport probe_logistic(const ProbeSplit& split, const LogisticProbeOptions& options) {
   const LogisticProbe probe = LogisticProbe::fit(split.train(), options);
@@ -106,7 +105,7 @@ ErasureEvaluation evaluate_erasure(const ErasureSplit& split, const LeaceOptions
   ev.fit = fit.report;
   ev.mean_squared_change = mean_squared_change(ev.eraser, split.probe_test().x);
   const ProbeSplit before = split.probe();
-  const ProbeSplit after = erased(ev.eraser, split);
+  const ProbeSplit after = erased_probe_parts(ev.eraser, split);
   ev.linear_before = probe_logistic(before, probes.logistic);
   ev.linear_after = probe_logistic(after, probes.logistic);
   if (probes.quadratic) {
@@ -117,7 +116,7 @@ ErasureEvaluation evaluate_erasure(const ErasureSplit& split, const LeaceOptions
     // INLP needs its own held-out judge: split the fit part again, never touching the probe parts.
     const ProbeSplit inner = ProbeSplit::stratified(split.fit(), 0.3, /*seed=*/0);
     ev.inlp = fit_inlp(inner.train(), inner.test(), probes.inlp_options);
-    ev.inlp_linear_after = probe_logistic(erased(ev.inlp->eraser, split), probes.logistic);
+    ev.inlp_linear_after = probe_logistic(erased_probe_parts(ev.inlp->eraser, split), probes.logistic);
     ev.inlp_mean_squared_change = mean_squared_change(ev.inlp->eraser, split.probe_test().x);
   }
   return ev;

@@ -20,6 +20,10 @@
 
 namespace editgate::editors {
 
+/// The probe parts of `split` with `eraser` applied (float64; rows stay paired,
+/// so the parts stay disjoint).
+ProbeSplit erased_probe_parts(const Eraser& eraser, const ErasureSplit& split);
+
 /// Logistic probe trained on split.train(), scored on split.test().
 ProbeReport probe_logistic(const ProbeSplit& split, const LogisticProbeOptions& options = {});
 /// Quadratic (QDA) probe trained on split.train(), scored on split.test().

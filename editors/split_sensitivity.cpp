@@ -13,12 +13,18 @@
 namespace editgate::editors {
 namespace {
 
-nlohmann::json spread(const std::vector<double>& v) {
+struct Spread {
+  double mean, min, max;
+};
+
+Spread spread_of(const std::vector<double>& v) {
   const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  return nlohmann::json{{"values", v},
-                        {"mean", std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size())},
-                        {"min", *lo},
-                        {"max", *hi}};
+  return {std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()), *lo, *hi};
+}
+
+nlohmann::json spread(const std::vector<double>& v) {
+  const Spread s = spread_of(v);
+  return nlohmann::json{{"values", v}, {"mean", s.mean}, {"min", s.min}, {"max", s.max}};
 }
 
 }  // namespace
@@ -32,10 +38,8 @@ SplitSensitivity split_sensitivity(const LabeledData& data, const SplitSensitivi
     const uint64_t seed = options.first_seed + static_cast<uint64_t>(i);
     const auto split = ErasureSplit::by_group(data, data.groups, options.fractions, seed);
     const LeaceFit fit = fit_leace(split.fit(), options.leace);
-    const ProbeSplit erased =
-        split.probe_transformed([&](const at::Tensor& x) { return fit.eraser.apply(x.to(at::kDouble)); });
     const ProbeReport before = probe_logistic_cv(split.probe(), options.cv, options.probe);
-    const ProbeReport after = probe_logistic_cv(erased, options.cv, options.probe);
+    const ProbeReport after = probe_logistic_cv(erased_probe_parts(fit.eraser, split), options.cv, options.probe);
     out.seeds.push_back(seed);
     out.accuracy_before.push_back(before.accuracy);
     out.accuracy_after.push_back(after.accuracy);
@@ -46,13 +50,11 @@ SplitSensitivity split_sensitivity(const LabeledData& data, const SplitSensitivi
 }
 
 std::string SplitSensitivity::summary() const {
-  const nlohmann::json j = to_json();
-  const auto& after = j["linear_after"];
+  const Spread after = spread_of(accuracy_after);
   std::ostringstream s;
-  s << std::fixed << std::setprecision(4) << seeds.size() << " fresh subject splits: probe after "
-    << after["mean"].get<double>() << " on average (min " << after["min"].get<double>() << ", max "
-    << after["max"].get<double>() << "; chance " << j["chance"]["mean"].get<double>() << "), above chance in "
-    << after_beats_chance << " of " << seeds.size();
+  s << std::fixed << std::setprecision(4) << seeds.size() << " fresh subject splits: probe after " << after.mean
+    << " on average (min " << after.min << ", max " << after.max << "; chance " << spread_of(chance).mean
+    << "), above chance in " << after_beats_chance << " of " << seeds.size();
   return s.str();
 }
 

@@ -1,9 +1,9 @@
 // LinearProbeRecovery and ErasureImpact: what an installed LEACE eraser
 // removes (held-out logistic-probe accuracy at the eraser's hook, before and
-// after, cross-validated by subject, against chance with its interval) and what it costs (fact recall of
-// the concept dataset's prompts with the eraser installed at the positions it
-// was fitted on). The eraser's fit split is never probed: probes train on
-// probe_train and score on probe_test.
+// after, cross-validated by subject, against chance with its interval) and
+// what it costs (fact recall of the concept dataset's prompts with the eraser
+// installed at the positions it was fitted on). The eraser's fit split is
+// never probed: the probe folds cover probe_train and probe_test only.
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -44,6 +44,11 @@ LoadedEraser load_eraser(const std::filesystem::path& path, const harness::Model
   return {editors::Eraser::load(path), harness::parse_hook_name(hook->second, config.n_layers, path.string())};
 }
 
+// n counts rows; the interval counts what is independent: the subjects.
+std::string clustering_note(const editors::ProbeReport& r) {
+  return r.n_groups > 0 ? " (interval clustered by " + std::to_string(r.n_groups) + " subjects)" : std::string();
+}
+
 harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, std::string description) {
   harness::Metric m;
   m.name = std::move(name);
@@ -52,9 +57,7 @@ harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, st
   m.ci_low = r.accuracy_interval.low;
   m.ci_high = r.accuracy_interval.high;
   m.family = "probe";
-  m.description = std::move(description);
-  // n counts rows; the interval counts what is independent: the subjects.
-  if (r.n_groups > 0) m.description += " (interval clustered by " + std::to_string(r.n_groups) + " subjects)";
+  m.description = std::move(description) + clustering_note(r);
   return m;
 }
 
@@ -109,9 +112,8 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   above.ci_low = after.accuracy_interval.low - after.chance_accuracy;
   above.ci_high = after.accuracy_interval.high - after.chance_accuracy;
   above.family = "probe";
-  above.description = "after-erasure accuracy minus the majority-class rate of the held-out rows" +
-                      (after.n_groups > 0 ? " (interval clustered by " + std::to_string(after.n_groups) + " subjects)"
-                                          : std::string());
+  above.description =
+      "after-erasure accuracy minus the majority-class rate of the held-out rows" + clustering_note(after);
   probe_suite.metrics.push_back(above);
   probe_suite.metrics.push_back({"chance_accuracy", after.chance_accuracy, after.n_test, {}, {}, "probe",
                                  "majority-class rate of the held-out rows (both probe parts)"});
@@ -142,8 +144,8 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   // The cost of erasure is measured on facts that are not the concept itself: a
   // prompt whose object is one of the concept's classes ("X is a" -> "woman")
   // is what the eraser is meant to take away, so it is reported on its own
-  // (concept_recall, report-only) and kept out of the gated fact_recall.
-  // Recall with the eraser where it was fitted: at each record's own position.
+  // (concept_recall, report-only) and kept out of the gated fact_recall. The
+  // eraser goes where it was fitted: at each record's own position.
   std::vector<const editors::ConceptRecord*> others, concept_facts;
   std::vector<int64_t> other_positions, concept_positions;
   for (const auto* part : {&dataset.probe_train, &dataset.probe_test}) {

@@ -93,7 +93,6 @@ void require_gated_inputs(const harness::GateSpec& spec, const RunConfig& config
   }
 }
 
-
 std::string comma_list(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;

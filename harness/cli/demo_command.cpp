@@ -138,8 +138,9 @@ int run_demo(const DemoFlags& f) {
   leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
   std::cout << "\n== LEACE (" << f.concept_file << ", " << f.erase_hook << ") ==\n";
   steps.push_back({"leace", run_gate_and_report(leace, (out / "leace").string(), false)});
-  // The gate judges the dataset's own split; how much that verdict owes to which
-  // subjects were held out is worth a line beside it (leace/eraser/report.json).
+  // The gate judges the eraser fitted on the dataset's own fit split; how much
+  // that verdict owes to which subjects went where is worth a line beside it
+  // (leace/eraser/report.json).
   if (!split_sensitivity.empty()) std::cout << "LEACE, the same pipeline on " << split_sensitivity << "\n";
 
   return print_summary(steps, out);
