@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <span>
@@ -213,6 +214,18 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& tm, const T
     }
   }
   return out;
+}
+
+std::filesystem::path default_stats_cache_dir() {
+  namespace fs = std::filesystem;
+  const auto set = [](const char* name) -> const char* {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? v : nullptr;
+  };
+  if (const char* d = set("EDITGATE_STATS_CACHE")) return d;
+  if (const char* x = set("XDG_CACHE_HOME")) return fs::path(x) / "editgate" / "stats";
+  if (const char* h = set("HOME")) return fs::path(h) / ".cache" / "editgate" / "stats";
+  return fs::temp_directory_path() / "editgate-stats";
 }
 
 }  // namespace editgate::editors

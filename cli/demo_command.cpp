@@ -15,7 +15,7 @@
 #include "editors/concept_dataset.h"
 #include "editors/erase_model.h"
 #include "harness/atomic_file.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
 #include "harness/packaged_models.h"

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <map>
 
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "reports/json_report_writer.h"
 #include "reports/write_reports.h"
