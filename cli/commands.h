@@ -18,7 +18,7 @@ struct TraceResult;
 
 namespace editgate::cli {
 
-// Exit codes everywhere (DESIGN.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
+// Exit codes everywhere (docs/design.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitGateFailed = 1;
 inline constexpr int kExitBadInput = 2;

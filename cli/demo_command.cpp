@@ -49,7 +49,7 @@ struct DemoFlags {
   // Where the committed fixture's gender is linearly readable at the subject's
   // last token (held-out subjects: 0.97 at blocks.2, 0.88 at blocks.1). No layer
   // erases it for unseen subjects: a probe cross-validated over 200 held-out
-  // subjects reads 0.55-0.64 after LEACE at every layer (see the README).
+  // subjects reads 0.55-0.64 after LEACE at every layer (see docs/erasure.md).
   std::string erase_hook = "blocks.2.hook_resid_post";
   uint64_t seed = 0;
 };

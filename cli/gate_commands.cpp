@@ -76,7 +76,7 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--concept", f->config.concept_dataset,
                     "concept dataset (editgate.erasure_dataset JSON) the erasure suites probe with the eraser")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--spec", f->config.spec, "gate spec JSON (default: the gates of DESIGN.md)")->check(CLI::ExistingFile);
+    cmd->add_option("--spec", f->config.spec, "gate spec JSON (default: the gates of docs/design.md)")->check(CLI::ExistingFile);
     cmd->add_option("--suites", f->suites_csv, "comma-separated suites to run (default: all)");
     cmd->add_option("--report-dir", f->report_dir, "where the reports go (files replaced atomically)");
     cmd->add_option("--device", f->config.device, "cpu, cuda, cuda:N or auto");
