@@ -273,10 +273,13 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L, GRACE or a trained MEND editor; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
   edit->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
-  edit->add_option("--method", f->method,
-                   "rome, memit, alphaedit, ft, grace (a codebook adapter, no weight change) or mend (needs --editor)")
-      ->required()
-      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace", "mend"}));
+  std::string method_help = "the editing method:";
+  std::vector<std::string> methods;
+  for (const auto& e : editors::edit_methods()) {
+    method_help += "\n  " + e.name + ": " + e.summary;
+    methods.push_back(e.name);
+  }
+  edit->add_option("--method", f->method, method_help)->required()->check(CLI::IsMember(methods));
   edit->add_option("--editor", f->editor, "the trained MEND editor directory (editgate mend train) for --method mend");
   edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
   edit->add_option("--hparams", f->hparams,
