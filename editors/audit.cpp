@@ -1,4 +1,5 @@
 #include "editors/audit.h"
+#include "harness/file_io.h"
 
 #include <fmt/format.h>
 
@@ -43,11 +44,8 @@ void audit_adapter(const std::filesystem::path& dir, const nlohmann::ordered_jso
       if (const auto it = f->metadata().find(k); it != f->metadata().end()) r.adapter[k] = it->second;
     }
   }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
   const auto& sha = declared.contains("sha256") ? declared["sha256"] : nlohmann::ordered_json();
-  const bool matches = sha.is_null() || (sha.is_string() && sha.get<std::string>() == harness::sha256_hex(buf.str()));
+  const bool matches = sha.is_null() || (sha.is_string() && sha.get<std::string>() == harness::file_sha256(file));
   r.adapter["sha256_matches"] = matches;
   if (!matches) r.problems.push_back(fmt::format("adapter {}: sha256 is not the one the manifest recorded", file.string()));
   if (declared.contains("entries") && declared["entries"] != r.adapter["entries"]) {

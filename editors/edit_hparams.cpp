@@ -1,4 +1,5 @@
 #include "editors/edit_hparams.h"
+#include "harness/json_file.h"
 
 #include <fmt/format.h>
 
@@ -263,15 +264,7 @@ GraceHparams parse_grace_hparams(const nlohmann::json& j, const std::string& pat
 }
 
 nlohmann::json read_hparams_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", "a readable hyperparameter JSON file", "cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  try {
-    return json::parse(buf.str());
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(path.string(), "", "valid JSON", e.what());
-  }
+  return harness::read_json_file(path, "a readable hyperparameter JSON file");
 }
 
 nlohmann::ordered_json to_json(const RomeHparams& h) {

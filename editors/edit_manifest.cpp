@@ -1,4 +1,5 @@
 #include "editors/edit_manifest.h"
+#include "harness/json_file.h"
 
 #include <fstream>
 #include <sstream>
@@ -99,17 +100,7 @@ EditManifest parse_manifest(const nlohmann::json& j, const std::string& path) {
 }
 
 EditManifest load_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", "a readable edit_manifest.json", "cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(buf.str());
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(path.string(), "", "valid JSON", e.what());
-  }
-  return parse_manifest(j, path.string());
+  return parse_manifest(harness::read_json_file(path, "a readable edit_manifest.json"), path.string());
 }
 
 }  // namespace editgate::editors

@@ -22,6 +22,7 @@
 #include "editors/rome.h"
 #include "editors/second_moment.h"
 #include "harness/checkpoint.h"
+#include "harness/file_io.h"
 #include "harness/input_error.h"
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
@@ -386,12 +387,10 @@ std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& m
     } else {
       harness::write_steering(tmp, *tm.steering());
     }
-    std::ifstream in(tmp, std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
+    std::string bytes = harness::read_file(tmp, "the adapter file just written", std::uintmax_t{1} << 40);
     std::filesystem::remove(tmp);
-    manifest.adapter["sha256"] = harness::sha256_hex(buf.str());
-    files[manifest.adapter["file"].get<std::string>()] = buf.str();
+    manifest.adapter["sha256"] = harness::sha256_hex(bytes);
+    files[manifest.adapter["file"].get<std::string>()] = std::move(bytes);
   }
   auto text = to_json(manifest).dump(2) + "\n";
   files[kManifestFile] = text;

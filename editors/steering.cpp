@@ -1,4 +1,5 @@
 #include "editors/steering.h"
+#include "harness/file_io.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -46,16 +47,11 @@ SteeringFit fit_steering(harness::TextModel& tm, harness::HookPoint point, const
 }
 
 std::vector<std::string> read_prompt_file(const std::filesystem::path& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), flag, "a readable prompts file", "cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
+  const std::string text = harness::read_file(path, "a readable prompts file (" + flag + ")");
   std::vector<std::string> out;
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {
-    const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) throw InputError(path.string(), "", "a JSON array of prompt strings", "invalid JSON");
+    const auto j = harness::parse_json_strict(text, path.string());
     for (size_t i = 0; i < j.size(); ++i) {
       if (!j[i].is_string()) throw InputError(path.string(), "[" + std::to_string(i) + "]", "a prompt string", j[i].dump());
       out.push_back(j[i].get<std::string>());

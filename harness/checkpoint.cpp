@@ -1,4 +1,5 @@
 #include "harness/checkpoint.h"
+#include "harness/file_io.h"
 
 #include <ATen/ATen.h>
 
@@ -162,14 +163,12 @@ void save_model(const Transformer& model, const fs::path& out_dir, const fs::pat
         fs::copy_file(entry.path(), tmp / name);
       }
     }
-    std::ofstream(tmp / "config.json") << model.config().raw.dump(2) << "\n";
+    write_file_checked(tmp / "config.json", model.config().raw.dump(2) + "\n");
     write_weights(tmp, tensors);
     for (const auto& [name, bytes] : extra_files) {
       const fs::path file = tmp / name;  // names may contain folders ("requests/edits.json")
       fs::create_directories(file.parent_path());
-      std::ofstream out(file, std::ios::binary);
-      out << bytes;
-      if (!out) throw InputError(file.string(), "", "a writable file", "a write error", "disk full?");
+      write_file_checked(file, bytes);
     }
   });
 }

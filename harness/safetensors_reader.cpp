@@ -14,6 +14,7 @@
 #include <limits>
 #include <set>
 
+#include "harness/file_io.h"
 #include "harness/input_error.h"
 
 namespace editgate::harness {
@@ -67,37 +68,14 @@ std::string tensor_field(std::string_view name, std::string_view field = {}) {
 // Parses the header, rejecting duplicate keys at any depth (nlohmann would keep
 // the last one silently, and two definitions of a tensor are ambiguous).
 json parse_header(const std::string& path, std::string_view text) {
-  std::vector<std::set<std::string>> seen;  // keys of each open object
-  std::string top_key;                      // current key of the top-level object
-  auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      seen.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      seen.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      const bool top = seen.size() == 1;
-      if (!seen.back().insert(key).second) {
-        const std::string field = top ? (key == "__metadata__" ? key : tensor_field(key))
-                                      : (top_key == "__metadata__" ? top_key : tensor_field(top_key)) +
-                                            ": key " + in_quotes(key);
-        throw InputError(path, field, "each key once in the JSON header",
-                         "a duplicate key " + in_quotes(key));
-      }
-      if (top) top_key = key;
-    }
-    return true;
+  const auto duplicate = [&](const DuplicateKey& d) {
+    const std::string field =
+        d.enclosing.empty()
+            ? (d.key == "__metadata__" ? d.key : tensor_field(d.key))
+            : (d.enclosing[0] == "__metadata__" ? d.enclosing[0] : tensor_field(d.enclosing[0])) + ": key " + in_quotes(d.key);
+    return InputError(path, field, "each key once in the JSON header", "a duplicate key " + in_quotes(d.key));
   };
-  // nlohmann stops at a NUL byte as if the input ended there; JSON never holds a raw one.
-  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
-    throw InputError(path, "header", "valid UTF-8 JSON", "a NUL byte at offset " + std::to_string(nul),
-                     "corrupt file?");
-  }
-  try {
-    return json::parse(text.begin(), text.end(), on_event);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(path, "header", "valid UTF-8 JSON", e.what(), "corrupt file?");
-  }
+  return parse_json_strict(text, path, duplicate, "header");
 }
 
 std::map<std::string, std::string> parse_metadata(const std::string& path, const json& value) {

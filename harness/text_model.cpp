@@ -45,10 +45,9 @@ struct AdapterFile {
 // belongs to editors/edit_manifest.h.
 std::optional<AdapterFile> adapter_file(const std::filesystem::path& dir) {
   const auto path = dir / "edit_manifest.json";
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw InputError(path.string(), "", "a JSON object", "invalid JSON");
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  const auto j = read_json_file(path, "a readable edit_manifest.json");
+  if (!j.is_object()) throw InputError(path.string(), "", "a JSON object", j.type_name());
   if (!j.contains("adapter") || j["adapter"].is_null()) return std::nullopt;
   const auto& a = j["adapter"];
   if (!a.is_object() || !a.contains("kind") || (a["kind"] != kCodebookAdapterKind && a["kind"] != kSteeringAdapterKind)) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "harness/atomic_file.h"
+#include "harness/file_io.h"
 #include "harness/input_error.h"
 #include "harness/safetensors_writer.h"
 #include "harness/sha256.h"
@@ -21,46 +22,16 @@ namespace {
 
 std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", "a readable file", "cannot open it");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Parses the index, rejecting a key given twice in any object (a tensor listed
 // twice in weight_map is ambiguous; nlohmann would keep the last silently).
 json parse_index(const fs::path& index) {
-  const std::string text = read_text(index);
-  std::vector<std::set<std::string>> seen;  // keys of each open object
-  std::string top_key;                      // current key of the top-level object
-  auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      seen.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      seen.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!seen.back().insert(key).second) {
-        const bool in_map = seen.size() == 2 && top_key == "weight_map";
-        throw InputError(index.string(), (in_map ? "weight_map: tensor " : "key ") + in_quotes(key),
-                         in_map ? "each tensor listed once" : "each key once per object",
-                         "a duplicate key " + in_quotes(key));
-      }
-      if (seen.size() == 1) top_key = key;
-    }
-    return true;
+  const auto duplicate = [&](const DuplicateKey& d) {
+    const bool in_map = d.enclosing.size() == 1 && d.enclosing[0] == "weight_map";
+    return InputError(index.string(), (in_map ? "weight_map: tensor " : "key ") + in_quotes(d.key),
+                      in_map ? "each tensor listed once" : "each key once per object",
+                      "a duplicate key " + in_quotes(d.key));
   };
-  // nlohmann stops at a NUL byte as if the input ended there; JSON never holds a raw one.
-  if (const auto nul = text.find('\0'); nul != std::string::npos) {
-    throw InputError(index.string(), "", "valid JSON", "a NUL byte at offset " + std::to_string(nul));
-  }
-  try {
-    return json::parse(text, on_event);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(index.string(), "", "valid JSON", e.what());
-  }
+  return parse_json_strict(read_file(index, "a readable safetensors index"), index.string(), duplicate);
 }
 
 bool is_plain_file_name(const std::string& name) {

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <fstream>
 
+#include "editors/edit_manifest.h"
+#include "harness/file_io.h"
 #include "harness/gpu_timing.h"
 #include "harness/input_error.h"
 #include "harness/progress.h"
@@ -23,23 +25,13 @@ fs::path beside(const fs::path& explicit_path, const fs::path& requests, const c
   return fs::exists(candidate) ? candidate : fs::path();
 }
 
-std::string file_sha256(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  harness::Sha256 h;
-  std::vector<char> buf(1 << 16);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-    h.update(buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  return h.hex_digest();
-}
-
 // report.json's metadata.rerun: every input with its hash, the options, and
 // the edit's own reproduction record (method, hparams, seed, context prefixes).
 std::string rerun_record(const RunConfig& config, const CaseSet& cases, const std::vector<std::string>& suites) {
   using nlohmann::ordered_json;
   ordered_json inputs = ordered_json::object();
   const auto add = [&](const char* role, const fs::path& p) {
-    if (!p.empty()) inputs[role] = {{"path", p.string()}, {"sha256", file_sha256(p)}};
+    if (!p.empty()) inputs[role] = {{"path", p.string()}, {"sha256", harness::file_sha256(p)}};
   };
   add("requests", config.requests);
   add("preservation", cases.preservation_path);
@@ -61,15 +53,15 @@ std::string rerun_record(const RunConfig& config, const CaseSet& cases, const st
                       {"ripple_max_new_tokens", o.ripple_max_new_tokens}}}};
   // The manifest is the editor's claim, recorded as found; audit checks it.
   if (const auto manifest = config.edited_dir / "edit_manifest.json"; fs::exists(manifest)) {
-    std::ifstream in(manifest, std::ios::binary);
-    const auto m = nlohmann::ordered_json::parse(in, nullptr, false);
-    if (m.is_object()) {
-      ordered_json edit = ordered_json::object();
-      for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "editgate_version"}) {
-        if (m.contains(key)) edit[key] = m[key];
-      }
-      j["edit"] = std::move(edit);
+    // Checked by the manifest's own reader first, so a broken manifest is an
+    // error here as in audit, not a silent gap; then recorded as written.
+    editors::load_manifest(manifest);
+    const auto m = harness::parse_ordered_json_strict(harness::read_file(manifest), manifest.string());
+    ordered_json edit = ordered_json::object();
+    for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "editgate_version"}) {
+      if (m.contains(key)) edit[key] = m[key];
     }
+    j["edit"] = std::move(edit);
   }
   return j.dump();
 }
@@ -178,7 +170,7 @@ harness::RunReport run_gate(const RunConfig& config) {
   meta.base_sha256 = base.loaded().weights_sha256;
   meta.edited_sha256 = edited.loaded().weights_sha256;
   meta.requests_path = config.requests.string();
-  if (!config.requests.empty()) meta.requests_sha256 = file_sha256(config.requests);
+  if (!config.requests.empty()) meta.requests_sha256 = harness::file_sha256(config.requests);
   meta.eraser_path = config.eraser.string();
   meta.device = base.model().device().str();
   meta.seed = config.options.seed;

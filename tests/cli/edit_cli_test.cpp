@@ -37,7 +37,7 @@ std::string read_text(const fs::path& p) {
 class EditCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(EDITGATE_CLI)) GTEST_SKIP() << "no " << EDITGATE_CLI << " (build the editgate target)";
+    ASSERT_TRUE(fs::exists(EDITGATE_CLI)) << "no " << EDITGATE_CLI << " (editors_tests depends on the editgate target)";
     write_random_text_model(dir_ / "base", "gpt2");
     std::ofstream(dir_ / "hparams.json") << json{{"layers", {0}}, {"v_num_grad_steps", 4}, {"mom2_adjustment", false},
                                                 {"context_template_length_params", {{3, 2}}}}

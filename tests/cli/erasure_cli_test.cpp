@@ -37,7 +37,7 @@ std::string slurp(const fs::path& p) {
 class ErasureCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(EDITGATE_CLI)) GTEST_SKIP() << "no " << EDITGATE_CLI << " (build the editgate target)";
+    ASSERT_TRUE(fs::exists(EDITGATE_CLI)) << "no " << EDITGATE_CLI << " (editors_tests depends on the editgate target)";
   }
   CliRun run(const std::string& args) {
     const std::string cmd = std::string("'") + EDITGATE_CLI + "' " + args + " >'" + (dir_ / "stdout").string() +
