@@ -245,7 +245,7 @@ void load_cot(const fs::path& path, CaseSet& into) {
   if (auto prefix = top.str("answer_prefix", false); !prefix.empty()) into.cot_answer_prefix = prefix;
   for (size_t i = 0; i < doc["items"].size(); ++i) {
     const Record r(doc["items"][i], p, "items[" + std::to_string(i) + "]");
-    CotItem item{r.str("id"), r.str("question"), r.strs("steps"), r.str("answer"), {}, {}};
+    CotItem item{r.str("id"), r.str("question"), r.str("subject", false), r.strs("steps"), r.str("answer"), {}, {}};
     if (item.steps.empty()) throw InputError(p, r.where() + ".steps", "at least one step", "none");
     if (doc["items"][i].contains("mistake")) {
       const Record m(doc["items"][i]["mistake"], p, r.where() + ".mistake");

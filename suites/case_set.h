@@ -46,6 +46,7 @@ struct PreservationFact {
 struct CotItem {
   std::string id;
   std::string question;            // "Q : ... ? A :"
+  std::string subject;             // optional; when absent the question is searched for edited subjects
   std::vector<std::string> steps;  // each ends with its own full stop
   std::string answer;
   std::vector<std::string> mistake_steps;  // the chain with one corrupted step

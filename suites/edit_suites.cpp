@@ -6,6 +6,7 @@
 #include <map>
 
 #include "suites/model_queries.h"
+#include "suites/subject_match.h"
 #include "suites/suites.h"
 
 namespace editgate::suites {
@@ -31,16 +32,16 @@ Metric mean_metric(std::string name, double sum, int64_t n, std::string family, 
 
 std::string case_name(const editors::EditRequest& r) { return sanitize_case_name("case_" + r.case_id); }
 
+SubjectNames edited_subjects(const std::vector<editors::EditRequest>& edits) {
+  std::vector<std::string> names;
+  for (const auto& e : edits) names.push_back(e.subject);
+  return SubjectNames(names);
+}
+
 // True when `fact` is about one of the edited subjects (by its subject field, or,
-// for files without one, by the subject's name appearing in the prompt).
-bool about_edited_subject(const PreservationFact& fact, const std::vector<editors::EditRequest>& edits) {
-  for (const auto& e : edits) {
-    if (e.subject.empty()) continue;
-    if (fact.subject.empty() ? fact.prompt.find(e.subject) != std::string::npos : fact.subject == e.subject) {
-      return true;
-    }
-  }
-  return false;
+// for files without one, by the subject's name in the prompt as whole words).
+bool about_edited_subject(const PreservationFact& fact, const SubjectNames& edited) {
+  return fact.subject.empty() ? edited.named_in(fact.prompt) : edited.contains(fact.subject);
 }
 
 // Edit suites have nothing to measure in a run without edit requests (an erasure-only gate).
@@ -167,13 +168,23 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
   suite.name = "FactPreservation";
   if (skip_without_edits(ctx, suite)) return suite;
 
-  // Neighbourhood: other subjects that share the old object must keep it.
+  // Neighbourhood: other subjects that share the old object must keep it. Prompts
+  // about a subject edited in the same run (co-edited in a batch, or edited earlier
+  // in a sequence) are left out and counted.
+  // A prompt naming an edited subject (its own case's or another's) is no test of
+  // locality: that subject is meant to change.
   const auto& edits = ctx.cases.edits;
+  const SubjectNames edited = edited_subjects(edits);
   std::vector<std::string> prompts, olds, news;
   std::vector<size_t> owner;
+  int64_t co_edited = 0;
   for (size_t i = 0; i < edits.size(); ++i) {
     if (edits[i].target_true.empty()) continue;
     for (const auto& p : edits[i].neighborhood_prompts) {
+      if (edited.named_in(p)) {
+        ++co_edited;
+        continue;
+      }
       prompts.push_back(p);
       olds.push_back(edits[i].target_true);
       news.push_back(edits[i].target_new);
@@ -204,6 +215,11 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
                                       "neighbourhood prompts the base model answered with the old object: still top-1"));
   suite.metrics.push_back(rate_metric("neighborhood_counterfact_success", cf_kept, static_cast<int64_t>(prompts.size()),
                                       "counterfact", "neighbourhood prompts: P(old) > P(new) after the edit"));
+  Metric left_out;
+  left_out.name = "neighborhood_left_out_edited";
+  left_out.value = static_cast<double>(co_edited);
+  left_out.description = "neighbourhood prompts about a subject edited in this run, left out of both rates above";
+  suite.metrics.push_back(left_out);
 
   // Unrelated facts: the top-1 next token must not change, grouped by relation
   // so a failure names the facts it broke.
@@ -216,7 +232,7 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
     std::vector<const PreservationFact*> kept_facts;
     int64_t about_edited = 0;
     for (const auto& f : facts) {
-      if (about_edited_subject(f, edits)) {
+      if (about_edited_subject(f, edited)) {
         ++about_edited;
         continue;
       }

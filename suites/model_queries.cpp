@@ -39,17 +39,27 @@ std::vector<int64_t> top1_next(harness::TextModel& model, const std::vector<std:
   return {top.data_ptr<int64_t>(), top.data_ptr<int64_t>() + top.numel()};
 }
 
+std::vector<std::vector<int64_t>> generate_ids(harness::TextModel& model, const std::vector<std::vector<int64_t>>& prompts,
+                                               int64_t max_new_tokens) {
+  std::vector<std::vector<int64_t>> out;
+  constexpr size_t kChunk = 64;
+  harness::GenerateOptions opts;
+  opts.max_new_tokens = max_new_tokens;
+  for (size_t start = 0; start < prompts.size(); start += kChunk) {
+    const std::vector<std::vector<int64_t>> chunk(prompts.begin() + static_cast<std::ptrdiff_t>(start),
+                                                  prompts.begin() + static_cast<std::ptrdiff_t>(std::min(prompts.size(), start + kChunk)));
+    for (auto& gen : harness::generate_greedy(model.model(), chunk, opts)) out.push_back(std::move(gen));
+  }
+  return out;
+}
+
 std::vector<std::string> generate_text(harness::TextModel& model, const std::vector<std::string>& prompts,
                                        int64_t max_new_tokens) {
+  std::vector<std::vector<int64_t>> ids;
+  ids.reserve(prompts.size());
+  for (const auto& p : prompts) ids.push_back(model.encode_prompt(p));
   std::vector<std::string> out;
-  constexpr size_t kChunk = 64;
-  for (size_t start = 0; start < prompts.size(); start += kChunk) {
-    std::vector<std::vector<int64_t>> ids;
-    for (size_t i = start; i < std::min(prompts.size(), start + kChunk); ++i) ids.push_back(model.encode_prompt(prompts[i]));
-    harness::GenerateOptions opts;
-    opts.max_new_tokens = max_new_tokens;
-    for (const auto& gen : harness::generate_greedy(model.model(), ids, opts)) out.push_back(model.decode(gen));
-  }
+  for (const auto& gen : generate_ids(model, ids, max_new_tokens)) out.push_back(model.decode(gen));
   return out;
 }
 

@@ -29,6 +29,10 @@ std::vector<int64_t> top1_next(harness::TextModel& model, const std::vector<std:
 std::vector<std::string> generate_text(harness::TextModel& model, const std::vector<std::string>& prompts,
                                        int64_t max_new_tokens);
 
+// Greedy continuations (new ids) of prompts already encoded.
+std::vector<std::vector<int64_t>> generate_ids(harness::TextModel& model, const std::vector<std::vector<int64_t>>& prompts,
+                                               int64_t max_new_tokens);
+
 // True when `generated` (leading whitespace ignored) starts with one of `answers` as whole words.
 bool starts_with_answer(const std::string& generated, const std::vector<std::string>& answers);
 

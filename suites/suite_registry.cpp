@@ -11,7 +11,8 @@ const std::vector<SuiteEntry>& all_suites() {
       {"ParaphraseGeneralization", run_paraphrase_generalization,
        {"paraphrase_top1", "paraphrase_counterfact_success", "paraphrase_top1_all"}},
       {"FactPreservation", run_fact_preservation,
-       {"neighborhood_keeps_old", "neighborhood_counterfact_success", "unrelated_unchanged"}},
+       {"neighborhood_keeps_old", "neighborhood_counterfact_success", "neighborhood_left_out_edited",
+        "unrelated_unchanged"}},
       {"RippleEffects", run_ripple_effects,  // one per RippleEdits criterion (case_set.cpp), lower-cased
        {"subject_aliasing", "compositionality_i", "compositionality_ii", "relation_specificity", "forgetfulness",
         "logical_generalization", "ripple_overall"}},
@@ -21,7 +22,7 @@ const std::vector<SuiteEntry>& all_suites() {
       {"CoTTruncation", run_cot_truncation,  // agreement at 0/25/50/75/100 % of the chain (cot_suite.cpp)
        {"early_answer_agreement_0", "early_answer_agreement_25", "early_answer_agreement_50",
         "early_answer_agreement_75", "early_answer_agreement_100", "early_answering_aoc", "mistake_followed",
-        "cot_answer_correct"}},
+        "cot_answer_correct", "latent_cot_consistency", "cot_answer_moved", "latent_answer_moved"}},
       {"Fluency", run_fluency, {"ngram_entropy", "ngram_entropy_base", "entropy_relative_drop"}},
       {"Audit", run_audit, {"audit_problems", "changed_tensors"}},
   };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -176,6 +177,107 @@ TEST_F(GateOnFixture, DamagedModelFailsFactPreservationNamingTheFacts) {
   const auto xml = editgate::reports::junit_xml(report);
   EXPECT_NE(xml.find("<failure"), std::string::npos);
   EXPECT_NE(xml.find("became"), std::string::npos);
+}
+
+const editgate::harness::Metric& metric(const editgate::harness::SuiteResult& s, const std::string& name) {
+  for (const auto& m : s.metrics) {
+    if (m.name == name) return m;
+  }
+  throw std::runtime_error(s.name + " reports no " + name);
+}
+
+// The prompt names `subject` as whole words (spaces around it in the prompt padded
+// with spaces): the test's own check, independent of the suite's.
+bool names(const std::string& prompt, const std::string& subject) {
+  return (" " + prompt + " ").find(" " + subject + " ") != std::string::npos;
+}
+
+// A neighbourhood prompt about a subject edited in the same run is an intended
+// change: FactPreservation leaves it out of both neighbourhood rates and counts it.
+// Prompts about other cases' subjects are added to case 0, on top of any the ten
+// cases already have (they are single CounterFact cases, so their neighbours may
+// be edited by another of them).
+TEST_F(GateOnFixture, NeighbourhoodLeavesOutSubjectsEditedInTheRun) {
+  nlohmann::json cases = nlohmann::json::parse(std::ifstream(scratch_ / "requests.json"));
+  std::vector<std::string> subjects;
+  for (const auto& c : cases) subjects.push_back(c["requested_rewrite"]["subject"].get<std::string>());
+  const auto rewrite_prompt = [&](size_t j) {
+    std::string p = cases[j]["requested_rewrite"]["prompt"].get<std::string>();
+    return p.replace(p.find("{}"), 2, subjects[j]);
+  };
+  for (size_t j = 1; j <= 3; ++j) cases[0]["neighborhood_prompts"].push_back(rewrite_prompt(j));
+  int64_t total = 0, expected = 0;
+  for (const auto& c : cases) {
+    for (const auto& p : c["neighborhood_prompts"]) {
+      ++total;
+      expected += std::any_of(subjects.begin(), subjects.end(), [&](const auto& s) { return names(p.get<std::string>(), s); });
+    }
+  }
+  ASSERT_GE(expected, 3);
+  std::ofstream(scratch_ / "co_edited.json") << cases.dump();
+  auto c = config(fixture_dir());
+  c.requests = scratch_ / "co_edited.json";
+  const auto report = editgate::suites::run_gate(c);
+  const auto& fp = suite(report, "FactPreservation");
+  EXPECT_EQ(metric(fp, "neighborhood_left_out_edited").value, static_cast<double>(expected));
+  EXPECT_EQ(metric(fp, "neighborhood_counterfact_success").n, total - expected);
+}
+
+// At 100 % the truncated chain is the whole chain, so the forced answer is the
+// full chain's answer by construction (it read 0.86 when the prompt was rebuilt
+// from decoded text). Checked on the fixture and on the damaged copy, whose
+// chains differ from what the fixture was trained on.
+TEST_F(GateOnFixture, EarlyAnsweringAtTheWholeChainAgreesWithTheFullChain) {
+  nlohmann::json cot = nlohmann::json::parse(std::ifstream(fixture_dir() / "requests" / "cot.json"));
+  cot["items"].erase(cot["items"].begin() + 60, cot["items"].end());
+  std::ofstream(scratch_ / "cot60.json") << cot.dump();
+  for (const auto& edited : {fixture_dir(), scratch_ / "damaged"}) {
+    auto c = config(edited);
+    c.cot = scratch_ / "cot60.json";
+    c.suites = {"CoTTruncation"};
+    const auto report = editgate::suites::run_gate(c);
+    const auto& s = suite(report, "CoTTruncation");
+    const auto& at100 = metric(s, "early_answer_agreement_100");
+    ASSERT_GT(at100.n, 0) << edited;
+    EXPECT_EQ(at100.value, 1.0) << edited << ": n=" << at100.n;
+  }
+}
+
+// Latent 2-hop vs CoT: only chains whose first hop the run edits count (the
+// fixture's ten cases edit lives_in and works_for of some subjects, the first
+// hops of the home_country and employer_city chains). Unedited, nothing moves,
+// so both answers stay put alike on every counted chain.
+TEST_F(GateOnFixture, LatentVsCotCountsOnlyChainsWhoseFirstHopIsEdited) {
+  const auto cases = editgate::suites::load_requests(scratch_ / "requests.json");
+  nlohmann::json cot = nlohmann::json::parse(std::ifstream(fixture_dir() / "requests" / "cot.json"));
+  nlohmann::json kept = nlohmann::json::array();
+  int64_t first_hop = 0;  // by the data's own chains
+  for (const auto& item : cot["items"]) {
+    for (const auto& e : cases.edits) {
+      if (item["subject"] != e.subject) continue;
+      kept.push_back(item);
+      first_hop += names(item["steps"][0].get<std::string>(), e.target_true);
+      break;
+    }
+  }
+  ASSERT_GT(first_hop, 0);
+  ASSERT_GT(static_cast<int64_t>(kept.size()), first_hop) << "no chain about an edited subject with another first hop";
+  cot["items"] = kept;
+  std::ofstream(scratch_ / "cot_edited.json") << cot.dump();
+  auto c = config(fixture_dir());
+  c.cot = scratch_ / "cot_edited.json";
+  c.suites = {"CoTTruncation"};
+  const auto report = editgate::suites::run_gate(c);
+  const auto& s = suite(report, "CoTTruncation");
+  const auto& alike = metric(s, "latent_cot_consistency");
+  // The base model's chain decides the first hop; it may state another bridge than the data.
+  EXPECT_GT(alike.n, 0);
+  EXPECT_LE(alike.n, static_cast<int64_t>(kept.size()));
+  EXPECT_EQ(alike.value, 1.0);
+  EXPECT_EQ(metric(s, "cot_answer_moved").value, 0.0);
+  EXPECT_EQ(metric(s, "latent_answer_moved").value, 0.0);
+  std::cout << "first-hop chains: " << alike.n << " counted, " << first_hop << " by the data's chains, " << kept.size()
+            << " about edited subjects\n";
 }
 
 TEST(CaseSet, DetectsEveryFixtureFormat) {
