@@ -7,6 +7,8 @@
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "editors/context_templates.h"
 #include "editors/rome.h"
 #include "editors/second_moment.h"
@@ -110,8 +112,12 @@ TEST(ContextTemplates, StopWordEndsPrefixesAndSeedWordsStartThem) {
   EXPECT_TRUE(s[3].starts_with("we ") && s[4].starts_with("we ")) << s[3];
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, RomeArch, ::testing::Values("gpt2", "llama"),
-                         [](const auto& info) { return info.param == "gpt2" ? std::string("Gpt2") : std::string("Llama"); });
+INSTANTIATE_TEST_SUITE_P(Archs, RomeArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox"),
+                         [](const auto& info) {
+                           const std::map<std::string, std::string> names = {
+                               {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}};
+                           return names.at(info.param);
+                         });
 
 TEST(RomeDelta, IdentityCovarianceGivesMinimumNormUpdate) {
   // With C = I and the insert key k = k̄, u ∝ k and ΔW = r kᵀ / kᵀk = r k⁺, the
