@@ -46,12 +46,14 @@ TEST_P(TraceArch, RestoringStatesBehavesAsCausalityRequires) {
   EXPECT_EQ(j["mlp"].size(), static_cast<size_t>(n_tok));
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox"),
-                         [](const auto& info) {
-                           const std::map<std::string, std::string> names = {
-                               {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}};
-                           return names.at(info.param);
-                         });
+// "gpt_neox" -> "GptNeox" (GoogleTest names have no underscores).
+std::string arch_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  static const std::map<std::string, std::string> names = {
+      {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}};
+  return names.at(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox"), arch_test_name);
 
 TEST(CausalTrace, DefaultsToTheCleanTopAnswer) {
   EditTestModel m;
