@@ -1,5 +1,5 @@
 // The architecture switch: model_type -> the file that implements it. Adding
-// an architecture (gptj) is one new file plus one line here.
+// an architecture is one new file plus one line here.
 
 #include "harness/input_error.h"
 #include "harness/transformer.h"
@@ -8,6 +8,8 @@ namespace editgate::harness {
 
 std::unique_ptr<Transformer> make_gpt2(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
 std::unique_ptr<Transformer> make_llama(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
+std::unique_ptr<Transformer> make_gptj(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
+std::unique_ptr<Transformer> make_gpt_neox(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
 
 std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::string, at::Tensor> params,
                                               at::Device device) {
@@ -16,7 +18,9 @@ std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::
   if (type == "llama" || type == "mistral" || type == "qwen2") {
     return make_llama(std::move(config), std::move(params), device);
   }
-  throw InputError("config.json", "model_type", "gpt2, llama, mistral or qwen2", type);
+  if (type == "gptj") return make_gptj(std::move(config), std::move(params), device);
+  if (type == "gpt_neox") return make_gpt_neox(std::move(config), std::move(params), device);
+  throw InputError("config.json", "model_type", "gpt2, llama, mistral, qwen2, gptj or gpt_neox", type);
 }
 
 }  // namespace editgate::harness

@@ -38,9 +38,10 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   return z.transpose(1, 2);
 }
 
-RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device) {
+RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)
+    : dim_(c.rotary_dim > 0 ? c.rotary_dim : c.d_head), interleaved_(c.rotary_interleaved) {
   const auto opts = at::TensorOptions().dtype(at::kDouble);
-  auto inv = 1.0 / at::pow(c.rope_theta, at::arange(0, c.d_head, 2, opts) / static_cast<double>(c.d_head));
+  auto inv = 1.0 / at::pow(c.rope_theta, at::arange(0, dim_, 2, opts) / static_cast<double>(dim_));
   if (c.rope_scaling && c.rope_scaling->type == "llama3") {
     // Llama-3 scaling: long wavelengths slowed by `factor`, short ones kept,
     // a smooth blend between (transformers' _compute_llama3_parameters).
@@ -59,14 +60,23 @@ RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device) {
 }
 
 at::Tensor RotaryEmbedding::apply(const at::Tensor& x, const at::Tensor& position_ids) const {
-  // freqs [batch, pos, d_head/2] in float32 as HF does, then cast to x's dtype.
+  // freqs [batch, pos, dim/2] in float32 as HF does, then cast to x's dtype.
   const auto freqs = position_ids.to(at::kFloat).unsqueeze(-1) * inv_freq_;
-  const auto emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [batch, 1, pos, d_head]
-  const auto cos = emb.cos().to(x.dtype());
-  const auto sin = emb.sin().to(x.dtype());
-  const int64_t half = x.size(-1) / 2;
-  const auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-  return x * cos + rotated * sin;
+  const auto rot = dim_ == x.size(-1) ? x : x.narrow(-1, 0, dim_);  // [batch, heads, pos, dim]
+  at::Tensor emb, rotated;
+  if (interleaved_) {
+    // GPT-J: frequency i turns the pair (2i, 2i+1); rotate_every_two gives (-x[2i+1], x[2i]).
+    emb = freqs.repeat_interleave(2, -1).unsqueeze(1);  // [batch, 1, pos, dim]
+    const auto pairs = rot.unflatten(-1, {dim_ / 2, 2});
+    rotated = at::stack({-pairs.select(-1, 1), pairs.select(-1, 0)}, -1).flatten(-2);
+  } else {
+    // Llama / NeoX: frequency i turns (i, i + half); rotate_half gives (-x[i+half], x[i]).
+    emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [batch, 1, pos, dim]
+    const int64_t half = dim_ / 2;
+    rotated = at::cat({-rot.narrow(-1, half, half), rot.narrow(-1, 0, half)}, -1);
+  }
+  const auto out = rot * emb.cos().to(x.dtype()) + rotated * emb.sin().to(x.dtype());
+  return dim_ == x.size(-1) ? out : at::cat({out, x.narrow(-1, dim_, x.size(-1) - dim_)}, -1);
 }
 
 }  // namespace editgate::harness

@@ -23,7 +23,9 @@ std::pair<at::Tensor, at::Tensor> append_to_cache(KVCache* cache, int64_t layer,
 // -> z [batch, pos, n_heads, d_head]. Repeats k/v heads for grouped-query attention.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
 
-// Rotary embedding as HF Llama computes it (rotate_half convention).
+// Rotary embedding of the first config.rotary_dim dimensions of each head (all
+// when 0), the rest passed through: HF Llama's and NeoX's rotate_half pairing,
+// or GPT-J's rotate_every_two when config.rotary_interleaved.
 class RotaryEmbedding {
  public:
   RotaryEmbedding(const ModelConfig& config, at::Device device);
@@ -31,7 +33,9 @@ class RotaryEmbedding {
   at::Tensor apply(const at::Tensor& x, const at::Tensor& position_ids) const;
 
  private:
-  at::Tensor inv_freq_;  // [d_head / 2] float32
+  int64_t dim_ = 0;            // rotated dimensions per head
+  bool interleaved_ = false;   // GPT-J pairing
+  at::Tensor inv_freq_;        // [dim_ / 2] float32
 };
 
 }  // namespace editgate::harness

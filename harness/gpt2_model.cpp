@@ -45,6 +45,8 @@ class Gpt2Model final : public Transformer {
            name.ends_with(".attn.masked_bias");
   }
 
+  std::string token_embedding_name() const override { return "transformer.wte.weight"; }
+
  protected:
   WeightRef map_weight(std::string_view stable) const override {
     int64_t l = 0;

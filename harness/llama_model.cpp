@@ -47,6 +47,8 @@ class LlamaModel final : public Transformer {
     return (name == "lm_head.weight" && config_.tie_word_embeddings) || name.ends_with("rotary_emb.inv_freq");
   }
 
+  std::string token_embedding_name() const override { return "model.embed_tokens.weight"; }
+
  protected:
   WeightRef map_weight(std::string_view stable) const override {
     int64_t l = 0;

@@ -90,7 +90,7 @@ void load_gpt2(const Reader& r, ModelConfig& c, const json& j, const std::string
 }
 
 void load_rope(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
-  c.rope_theta = r.positive_number("rope_theta", 10000.0);
+  c.rope_theta = r.positive_number("rope_theta", c.rope_theta);
   // transformers >= 5 nests RoPE settings in rope_parameters; older files use rope_scaling.
   const json* rope = nullptr;
   for (const char* key : {"rope_parameters", "rope_scaling"}) {
@@ -146,6 +146,74 @@ void load_llama(const Reader& r, ModelConfig& c, const json& j, const std::strin
   load_rope(r, c, j, path);
 }
 
+// GPT-J: parallel attention and MLP off one LayerNorm, rotary on the first
+// rotary_dim dimensions of each head with interleaved pairs, base 10000.
+void load_gptj(const Reader& r, ModelConfig& c, const std::string& path) {
+  c.d_model = r.positive_int("n_embd");
+  c.n_layers = r.positive_int("n_layer");
+  c.n_heads = r.positive_int("n_head");
+  c.n_kv_heads = c.n_heads;
+  c.d_mlp = r.positive_int("n_inner", 4 * c.d_model);
+  c.max_positions = r.positive_int("n_positions", 2048);
+  c.norm_eps = r.positive_number("layer_norm_epsilon", 1e-5);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.activation = r.string("activation_function", "gelu_new");
+  if (c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" && c.activation != "gelu") {
+    throw InputError(path, "activation_function", "gelu_new, gelu_pytorch_tanh or gelu", c.activation);
+  }
+  if (c.d_model % c.n_heads != 0) {
+    throw InputError(path, "n_head", "a divisor of n_embd=" + std::to_string(c.d_model), std::to_string(c.n_heads));
+  }
+  c.d_head = c.d_model / c.n_heads;
+  // transformers' default is 64; a null rotary_dim breaks its own model, so it is read as the default too.
+  c.rotary_dim = r.positive_int("rotary_dim", 64);
+  if (c.rotary_dim > c.d_head || c.rotary_dim % 2 != 0) {
+    throw InputError(path, "rotary_dim", "an even number <= the head size " + std::to_string(c.d_head),
+                     std::to_string(c.rotary_dim));
+  }
+  c.rotary_interleaved = true;
+  c.parallel_residual = true;
+}
+
+// GPT-NeoX / Pythia: fused per-head QKV, rotary on rotary_pct of each head
+// (rotate-half pairing), parallel or sequential residual, untied embed_out.
+void load_gpt_neox(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
+  c.d_model = r.positive_int("hidden_size");
+  c.n_layers = r.positive_int("num_hidden_layers");
+  c.n_heads = r.positive_int("num_attention_heads");
+  c.n_kv_heads = c.n_heads;
+  c.d_mlp = r.positive_int("intermediate_size");
+  c.max_positions = r.positive_int("max_position_embeddings", 2048);
+  c.norm_eps = r.positive_number("layer_norm_eps", 1e-5);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.activation = r.string("hidden_act", "gelu");
+  if (c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh") {
+    throw InputError(path, "hidden_act", "gelu, gelu_new or gelu_pytorch_tanh", "\"" + c.activation + "\"");
+  }
+  c.attention_bias = r.boolean("attention_bias", true);
+  c.mlp_bias = true;
+  c.parallel_residual = r.boolean("use_parallel_residual", true);
+  if (c.d_model % c.n_heads != 0) {
+    throw InputError(path, "num_attention_heads", "a divisor of hidden_size=" + std::to_string(c.d_model),
+                     std::to_string(c.n_heads));
+  }
+  c.d_head = c.d_model / c.n_heads;
+  // Original files say rotary_emb_base / rotary_pct; transformers >= 5 writes rope_parameters.
+  c.rope_theta = r.positive_number("rotary_emb_base", 10000.0);
+  load_rope(r, c, j, path);
+  if (c.rope_scaling) throw InputError(path, "rope_type", "\"default\" for gpt_neox", "\"" + c.rope_scaling->type + "\"");
+  double pct = r.positive_number("rotary_pct", 0.25);
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
+    pct = Reader(j["rope_parameters"], path).positive_number("partial_rotary_factor", pct);
+  }
+  c.rotary_dim = static_cast<int64_t>(static_cast<double>(c.d_head) * pct);  // int() as transformers truncates
+  if (pct > 1.0 || c.rotary_dim < 2 || c.rotary_dim % 2 != 0) {
+    throw InputError(path, "rotary_pct", "a fraction of the head size " + std::to_string(c.d_head) +
+                                             " giving an even number of rotary dimensions",
+                     std::to_string(pct) + " (" + std::to_string(c.rotary_dim) + " dimensions)");
+  }
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& path) {
@@ -154,7 +222,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& p
   ModelConfig c;
   c.raw = j;
   if (!j.contains("model_type")) {
-    throw InputError(path, "model_type", "\"gpt2\" or \"llama\"", "nothing (field missing)");
+    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox",
+                     "nothing (field missing)");
   }
   c.model_type = r.string("model_type", "");
   if (c.model_type == "gpt2") {
@@ -162,9 +231,13 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& p
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
     load_llama(r, c, j, path);
     if (c.model_type == "qwen2" && !j.contains("attention_bias")) c.attention_bias = true;
+  } else if (c.model_type == "gptj") {
+    load_gptj(r, c, path);
+  } else if (c.model_type == "gpt_neox") {
+    load_gpt_neox(r, c, j, path);
   } else {
-    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2", "\"" + c.model_type + "\"",
-                     "gptj and others are not supported yet");
+    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox",
+                     "\"" + c.model_type + "\"", "other architectures are not supported yet");
   }
   c.vocab_size = r.positive_int("vocab_size");
   c.bos_token_id = r.token_id("bos_token_id");

@@ -23,7 +23,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type;  // "gpt2" | "llama"
+  std::string model_type;  // "gpt2" | "llama" | "mistral" | "qwen2" | "gptj" | "gpt_neox"
   int64_t n_layers = 0;
   int64_t d_model = 0;
   int64_t n_heads = 0;
@@ -34,10 +34,17 @@ struct ModelConfig {
   int64_t max_positions = 0;
   double norm_eps = 1e-5;
   bool tie_word_embeddings = true;
-  std::string activation;  // "gelu_new" (gpt2) or "silu" (llama)
-  // Llama family only.
+  std::string activation;  // "gelu_new" (gpt2, gptj), "gelu" (gpt_neox) or "silu" (llama)
+  // Rotary models (Llama family, gptj, gpt_neox).
   double rope_theta = 10000.0;
   std::optional<RopeScaling> rope_scaling;
+  // Leading dimensions of each head that RoPE rotates (GPT-J's rotary_dim, NeoX's
+  // rotary_pct * d_head); 0 = the whole head, as Llama does.
+  int64_t rotary_dim = 0;
+  // GPT-J pairs dimensions (0,1), (2,3), ... for rotation; Llama and NeoX pair i with i + half.
+  bool rotary_interleaved = false;
+  // GPT-J and NeoX's use_parallel_residual: attention and MLP both read the block's input.
+  bool parallel_residual = false;
   bool attention_bias = false;
   bool mlp_bias = false;
   std::optional<int64_t> bos_token_id;

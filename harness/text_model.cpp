@@ -15,9 +15,10 @@
 namespace editgate::harness {
 namespace {
 
-// Without tokenizer_config.json: GPT-2 was trained without BOS, the Llama family with it.
+// Without tokenizer_config.json: GPT-2, GPT-J and Pythia were trained without BOS, the Llama family with it.
 bool default_add_bos(const ModelConfig& config, const Tokenizer& tok) {
-  return config.model_type != "gpt2" && tok.bos_id().has_value();
+  const auto& t = config.model_type;
+  return t != "gpt2" && t != "gptj" && t != "gpt_neox" && tok.bos_id().has_value();
 }
 
 bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, const Tokenizer& tok) {

@@ -68,6 +68,9 @@ class Transformer {
   virtual std::map<std::string, std::vector<int64_t>> expected_tensors() const = 0;
   // Tensor names that may be absent (tied lm_head) or present and ignored (GPT-2 attn.bias buffers).
   virtual bool is_optional_tensor(const std::string& name) const = 0;
+  // HF name of the token embedding matrix [vocab, d_model] (causal tracing scales its noise by it).
+  virtual std::string token_embedding_name() const = 0;
+  const at::Tensor& token_embedding() const { return p(token_embedding_name()); }
 
  protected:
   // Embedding, blocks and unembedding of one architecture. `mask4d` [batch, 1, pos, past+pos]

@@ -54,7 +54,7 @@ TraceResult causal_trace(harness::TextModel& tm, const std::string& prompt, cons
   for (int64_t id : sp.ids) r.tokens.push_back(tm.decode({id}));
   const int64_t n_subj = r.subject_end - r.subject_begin;
 
-  const auto& wte = model.parameters().at(cfg.model_type == "gpt2" ? "transformer.wte.weight" : "model.embed_tokens.weight");
+  const auto& wte = model.token_embedding();
   r.noise_std = o.noise_scale * wte.to(at::kFloat).std().item<double>();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   const auto noise_one = at::normal(0.0, r.noise_std, {o.samples, n_subj, cfg.d_model}, gen);  // CPU float

@@ -34,7 +34,6 @@ IntegratedGradients integrated_gradients(harness::TextModel& tm, const std::vect
                                          int64_t actual, const DebugOptions& o) {
   auto& model = tm.model();
   const auto dev = model.device();
-  const auto& cfg = model.config();
   const harness::HookPoint embed{0, HookSite::kResidPre};
   auto x = std::make_shared<at::Tensor>();
   {
@@ -44,7 +43,7 @@ IntegratedGradients integrated_gradients(harness::TextModel& tm, const std::vect
   }
   const auto input = x->to(at::kFloat);  // [1, pos, d_model]: token (+ position) embeddings
   // The path moves the token embeddings only; GPT-2's position embeddings stay.
-  const auto& wte = model.parameters().at(cfg.model_type == "gpt2" ? "transformer.wte.weight" : "model.embed_tokens.weight");
+  const auto& wte = model.token_embedding();
   const auto tok = at::embedding(wte, ids_tensor(ids, 1, dev)).to(at::kFloat);  // [1, pos, d_model]
   const auto baseline = input - tok;
   // One pass with the embeddings replaced by `rows`; returns F per row.

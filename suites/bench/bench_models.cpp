@@ -52,6 +52,41 @@ harness::ModelConfig llama_config(const LlamaShape& s) {
   return harness::ModelConfig::from_json(j, "<bench llama_config>");
 }
 
+// The config.json GPTJForCausalLM / GPTNeoXForCausalLM (Pythia's settings) of `s` would carry.
+harness::ModelConfig parallel_config(const ParallelShape& s) {
+  nlohmann::json j = {{"model_type", s.model_type}, {"vocab_size", s.vocab_size}, {"tie_word_embeddings", false},
+                      {"bos_token_id", 0},          {"eos_token_id", 0}};
+  if (s.model_type == "gptj") {
+    j.update({{"n_embd", s.d_model}, {"n_layer", s.n_layer}, {"n_head", s.n_head}, {"n_inner", s.d_mlp},
+              {"n_positions", s.n_positions}, {"rotary_dim", s.rotary_dim}, {"activation_function", "gelu_new"}});
+  } else {
+    j.update({{"hidden_size", s.d_model}, {"num_hidden_layers", s.n_layer}, {"num_attention_heads", s.n_head},
+              {"intermediate_size", s.d_mlp}, {"max_position_embeddings", s.n_positions}, {"hidden_act", "gelu"},
+              {"rotary_pct", static_cast<double>(s.rotary_dim * s.n_head) / static_cast<double>(s.d_model)},
+              {"use_parallel_residual", true}});
+  }
+  return harness::ModelConfig::from_json(j, "<bench parallel_config>");
+}
+
+// Random weights for every tensor `config`'s architecture expects (the list from the
+// architecture itself, as fixtures::init_gpt2 does), drawn on the device (billions of
+// normals on one CPU thread would take minutes). HF's init: normal 0.02, norm weights 1,
+// biases 0.
+std::map<std::string, at::Tensor> random_parameters(const harness::ModelConfig& config, at::Device device) {
+  at::manual_seed(0);
+  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
+  std::map<std::string, at::Tensor> params;
+  for (const auto& [name, dims] : harness::make_transformer(config, {}, at::kCPU)->expected_tensors()) {
+    if (dims.size() == 1) {
+      const bool norm_weight = name.ends_with(".weight");  // the only 1-d weights are norms'
+      params[name] = norm_weight ? at::ones(dims, opts) : at::zeros(dims, opts);
+    } else {
+      params[name] = at::randn(dims, opts) * 0.02;
+    }
+  }
+  return params;
+}
+
 // Attention FLOPs per token of a `seq`-token sequence: q·k and p·v over full rows of every query head.
 double attention_flops(int64_t n_layer, int64_t query_width, int64_t seq) {
   return static_cast<double>(n_layer) * 2.0 * 2.0 * static_cast<double>(seq) * static_cast<double>(query_width);
@@ -61,11 +96,11 @@ double attention_flops(int64_t n_layer, int64_t query_width, int64_t seq) {
 std::string tensor_count_error(double params, double matmul, const harness::Transformer& model) {
   double n = 0, w = 0;
   const auto& p = model.parameters();
-  const bool untied = p.count("lm_head.weight") != 0;
   for (const auto& [name, t] : p) {
     n += static_cast<double>(t.numel());
-    // Embedding lookups multiply nothing: GPT-2's wpe always, Llama's embed_tokens when lm_head is separate.
-    const bool lookup = name.find("wpe") != std::string::npos || (untied && name.find("embed_tokens") != std::string::npos);
+    // Embedding lookups multiply nothing: GPT-2's wpe always, the token embedding when the unembedding is separate.
+    const bool untied = !model.config().tie_word_embeddings;
+    const bool lookup = name.find("wpe") != std::string::npos || (untied && name == model.token_embedding_name());
     if (t.dim() == 2 && !lookup) w += static_cast<double>(t.numel());
   }
   if (n != params) return fmt::format("parameter_count {} != {} parameters in the model", params, n);
@@ -96,6 +131,19 @@ harness::TextModel& bench_model(const fixtures::Gpt2Shape& shape) {
   return *slot;
 }
 
+harness::TextModel& bench_model(const ParallelShape& shape) {
+  static std::map<std::string, std::unique_ptr<harness::TextModel>> models;
+  auto& slot = models[shape.model_type + std::to_string(shape.d_model) + "x" + std::to_string(shape.n_layer)];
+  if (slot) return *slot;
+  c10::NoGradGuard ng;
+  const auto config = parallel_config(shape);
+  const auto device = bench_device();
+  slot = std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
+      harness::make_transformer(config, random_parameters(config, device), device),
+      harness::load_tokenizer_json_text(bench_tokenizer_json(shape.vocab_size), "<bench tokenizer>")));
+  return *slot;
+}
+
 harness::TextModel& bench_model(const LlamaShape& shape) {
   static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
   auto& slot = models[shape.d_model * 1000 + shape.n_layer];
@@ -103,16 +151,8 @@ harness::TextModel& bench_model(const LlamaShape& shape) {
   c10::NoGradGuard ng;
   const auto config = llama_config(shape);
   const auto device = bench_device();
-  at::manual_seed(0);
-  std::map<std::string, at::Tensor> params;
-  // The tensor list from the architecture itself, as fixtures::init_gpt2 does; drawn on the
-  // device (8B normals on one CPU thread would take minutes). HF's init: normal 0.02, norms 1.
-  for (const auto& [name, dims] : harness::make_transformer(config, {}, at::kCPU)->expected_tensors()) {
-    const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
-    params[name] = name.ends_with("norm.weight") ? at::ones(dims, opts) : at::randn(dims, opts) * 0.02;
-  }
   slot = std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
-      harness::make_transformer(config, std::move(params), device),
+      harness::make_transformer(config, random_parameters(config, device), device),
       harness::load_tokenizer_json_text(bench_tokenizer_json(shape.vocab_size), "<bench tokenizer>")));
   return *slot;
 }
@@ -126,6 +166,15 @@ double parameter_count(const LlamaShape& s) {
   const double d = static_cast<double>(s.d_model);
   // Matrices (lm_head included) + embed_tokens + two RMSNorms per layer + the final norm.
   return matmul_weights(s) + d * static_cast<double>(s.vocab_size) + (2.0 * static_cast<double>(s.n_layer) + 1) * d;
+}
+
+double parameter_count(const ParallelShape& s) {
+  const double d = static_cast<double>(s.d_model), v = static_cast<double>(s.vocab_size);
+  const double mlp_biases = static_cast<double>(s.d_mlp) + d;
+  // GPT-J: one LayerNorm, bias-free attention, a biased lm_head. NeoX: two LayerNorms, biased qkv and dense.
+  const double per_layer = s.model_type == "gptj" ? 2 * d + mlp_biases : 4 * d + 4 * d + mlp_biases;
+  const double head_bias = s.model_type == "gptj" ? v : 0;
+  return matmul_weights(s) + static_cast<double>(s.n_layer) * per_layer + d * v + 2 * d + head_bias;
 }
 
 double matmul_weights(const fixtures::Gpt2Shape& s) {
@@ -142,12 +191,30 @@ double matmul_weights(const LlamaShape& s) {
   return static_cast<double>(s.n_layer) * (q_o + k_v + mlp) + d * static_cast<double>(s.vocab_size);
 }
 
+double matmul_weights(const ParallelShape& s) {
+  const double d = static_cast<double>(s.d_model);
+  // q, k, v and out (fused or not) + the two MLP matrices per layer, and the unembedding.
+  return static_cast<double>(s.n_layer) * (4 * d * d + 2 * d * static_cast<double>(s.d_mlp)) +
+         d * static_cast<double>(s.vocab_size);
+}
+
 double forward_flops(const fixtures::Gpt2Shape& s, int64_t seq) {
   return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
 }
 
 double forward_flops(const LlamaShape& s, int64_t seq) {
   return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
+}
+
+double forward_flops(const ParallelShape& s, int64_t seq) {
+  return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
+}
+
+std::string shape_arithmetic_error(const ParallelShape& shape, const harness::Transformer& model) {
+  if (parameter_count(kPythia1_4bShape) != kPythia1_4bParameters) {
+    return fmt::format("parameter_count(Pythia-1.4B) {} != {}", parameter_count(kPythia1_4bShape), kPythia1_4bParameters);
+  }
+  return tensor_count_error(parameter_count(shape), matmul_weights(shape), model);
 }
 
 std::string shape_arithmetic_error(const fixtures::Gpt2Shape& shape, const harness::Transformer& model) {
@@ -180,6 +247,9 @@ bool large_shape_fits(const fixtures::Gpt2Shape& shape) { return fits(parameter_
 // need an H200). The Llama benchmarks need far less beyond the weights: the largest is
 // scoring 32 x 256, whose logits and log-probs over 128256 words are 4.2 GB each.
 bool large_shape_fits(const LlamaShape& shape) { return fits(parameter_count(shape), 2.0); }
+
+// Two copies, as Llama's: GPT-J 6B in fp32 is 24 GB.
+bool large_shape_fits(const ParallelShape& shape) { return fits(parameter_count(shape), 2.0); }
 
 std::string bench_word(int64_t i, int64_t vocab) { return "w" + std::to_string(1 + i % (vocab - 3)); }
 

@@ -66,7 +66,8 @@ void set_roofline(benchmark::State& state, double flops_per_iteration, double se
 
 // Args: (layers collected in one pass). FLOPs: the forward up to the last
 // collected layer plus Σ k kᵀ (2 d_mlp² per token and layer, in float64).
-// Shape: fixtures::Gpt2Shape or bench::LlamaShape, here and in rome_edit and value_search.
+// Shape: fixtures::Gpt2Shape, bench::LlamaShape or bench::ParallelShape, here and in the
+// other benchmarks of this file.
 template <class Shape>
 void mom2_stats(benchmark::State& state, const Shape& shape, int64_t first_layer, int64_t docs) {
   harness::TextModel& tm = bench::bench_model(shape);
@@ -109,7 +110,7 @@ void rome_edit(benchmark::State& state, const Shape& shape, int64_t layer) {
   const auto c_inv = editors::rome_inverse_mom2(c, 1e-4);
   const auto templates = editors::sample_context_templates(tm, h.context, 0);
   const std::vector<editors::EditRequest> reqs = bench_requests(64, shape.vocab_size);
-  // The matrix editors/rome.cpp edits: GPT-2's mlp.c_proj, Llama's model.layers.{l}.mlp.down_proj.
+  // The matrix editors/rome.cpp edits: GPT-2's mlp.c_proj, Llama's mlp.down_proj, GPT-J's mlp.fc_out.
   auto w = tm.model().weight("blocks." + std::to_string(layer) + ".mlp.W_out");
   const auto original = w.clone();
   const auto restore = [&] {
@@ -174,7 +175,8 @@ struct MemitSetup {
   std::vector<std::string> templates;
 };
 
-MemitSetup memit_setup(harness::TextModel& tm, const Gpt2Shape& shape, const std::vector<int64_t>& layers) {
+template <class Shape>
+MemitSetup memit_setup(harness::TextModel& tm, const Shape& shape, const std::vector<int64_t>& layers) {
   MemitSetup s;
   s.h.layers = layers;
   s.h.context.seed_words.clear();
@@ -188,7 +190,8 @@ MemitSetup memit_setup(harness::TextModel& tm, const Gpt2Shape& shape, const std
 }
 
 // One MEMIT batch of range(0) edits per iteration (z, keys, solves), weights restored after.
-void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_t> layers) {
+template <class Shape>
+void memit_edits(benchmark::State& state, const Shape& shape, std::vector<int64_t> layers) {
   auto& tm = bench::bench_model(shape);
   const auto s = memit_setup(tm, shape, layers);
   const auto reqs = bench_requests(state.range(0), shape.vocab_size);
@@ -222,7 +225,8 @@ void memit_edits(benchmark::State& state, const Gpt2Shape& shape, std::vector<in
 // optimisation). Serial runs range(1) requests when range(1) > 0 (a sample,
 // for shapes where the whole loop takes too long) and reports the time scaled
 // to range(0) requests as extrapolated_s; the timed value is the sample's.
-void memit_z(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_t> layers, bool serial) {
+template <class Shape>
+void memit_z(benchmark::State& state, const Shape& shape, std::vector<int64_t> layers, bool serial) {
   auto& tm = bench::bench_model(shape);
   const auto s = memit_setup(tm, shape, layers);
   const int64_t n = state.range(0);
@@ -239,7 +243,7 @@ void memit_z(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_
     const auto first = optimise({reqs.begin(), reqs.begin() + std::min<int64_t>(2, run)});
     if (first.size() != static_cast<size_t>(std::min<int64_t>(2, run))) state.SkipWithError("one δ per request expected");
     for (const auto& v : first) {
-      if (!v.delta.isfinite().all().item<bool>() || v.steps < 1) {
+      if (!v.delta.isfinite().all().template item<bool>() || v.steps < 1) {
         state.SkipWithError("non-finite delta or no optimisation step");
       }
     }
@@ -252,6 +256,48 @@ void memit_z(benchmark::State& state, const Gpt2Shape& shape, std::vector<int64_
   state.counters["requests_timed"] = static_cast<double>(run);
   state.counters["extrapolated_s"] = seconds / static_cast<double>(state.iterations()) * static_cast<double>(n) /
                                      static_cast<double>(run);
+}
+
+// The editor benchmarks of a large shape (GPT-2 XL, GPT-J, Pythia-1.4B), where the device holds it.
+template <class Shape>
+void register_large(const char* name, const Shape& shape, int64_t rome_layer, std::vector<int64_t> memit_layers) {
+  struct Large {
+    Shape shape;
+    int64_t rome_layer;
+    std::vector<int64_t> memit_layers;
+  };
+  const Large l{shape, rome_layer, std::move(memit_layers)};
+  if (!bench::large_shape_fits(l.shape)) return;
+  const std::string n = name;
+  benchmark::RegisterBenchmark(("BM_Mom2Stats/" + n).c_str(),
+                               [l](benchmark::State& s) { mom2_stats(s, l.shape, l.memit_layers.front(), 64); })
+      ->Arg(1)->Arg(static_cast<int64_t>(l.memit_layers.size()))->Unit(benchmark::kMillisecond)->UseManualTime()
+      ->Iterations(2);
+  benchmark::RegisterBenchmark(("BM_ValueSearch/" + n).c_str(),
+                               [l](benchmark::State& s) { value_search(s, l.shape, l.rome_layer); })
+      ->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+  benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
+      ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+  // fp32 z optimisation on these shapes grows linearly with the edits (GPT-2 XL on an H200:
+  // 7.7 s at 10, 72 s at 100), so 10 edits here, where gpu_check.sh's time allows; more with
+  // --benchmark_filter and EDITGATE_BENCH_MEMIT_LARGE=1 (100 edits; serial timed on 20, scaled).
+  const bool more = std::getenv("EDITGATE_BENCH_MEMIT_LARGE") != nullptr;
+  auto* edits = benchmark::RegisterBenchmark(("BM_MemitEdits/" + n).c_str(),
+                                             [l](benchmark::State& s) { memit_edits(s, l.shape, l.memit_layers); });
+  edits->Arg(10)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  auto* batched = benchmark::RegisterBenchmark(("BM_MemitZBatched/" + n).c_str(), [l](benchmark::State& s) {
+    memit_z(s, l.shape, l.memit_layers, false);
+  });
+  batched->Args({10, 0})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  auto* serial = benchmark::RegisterBenchmark(("BM_MemitZSerial/" + n).c_str(), [l](benchmark::State& s) {
+    memit_z(s, l.shape, l.memit_layers, true);
+  });
+  serial->Args({10, 0})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  if (more) {
+    edits->Arg(100);
+    batched->Args({100, 0});
+    serial->Args({100, 20});
+  }
 }
 
 // Fixture shape: cheap enough for every CPU run. Large shapes: see large_shape_fits.
@@ -271,6 +317,20 @@ const bool kRegistered = [] {
       ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_ValueSearch/llama-tiny", [](benchmark::State& s) { value_search(s, kTinyLlamaShape, 1); })
       ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+  // GPT-J's and NeoX's blocks (parallel attention/MLP, partial rotary) end to end on every run.
+  const std::vector<std::pair<std::string, bench::ParallelShape>> tiny_parallel = {
+      {"gptj-tiny", bench::kTinyGptjShape}, {"pythia-tiny", bench::kTinyPythiaShape}};
+  for (const auto& [name, sh] : tiny_parallel) {
+    benchmark::RegisterBenchmark(("BM_Mom2Stats/" + name).c_str(),
+                                 [sh](benchmark::State& s) { mom2_stats(s, sh, 0, 64); })
+        ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
+    benchmark::RegisterBenchmark(("BM_RomeEdit/" + name).c_str(),
+                                 [sh](benchmark::State& s) { rome_edit(s, sh, 1); })
+        ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+    benchmark::RegisterBenchmark(("BM_MemitEdits/" + name).c_str(),
+                                 [sh](benchmark::State& s) { memit_edits(s, sh, {0, 1}); })
+        ->Arg(10)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+  }
   benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
       ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
@@ -281,46 +341,10 @@ const bool kRegistered = [] {
         ->Args({10, 0})->Args({100, 0})->Args({1000, serial ? fixture_sample : 0})
         ->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   }
-  struct Large {
-    const char* name;
-    Gpt2Shape shape;
-    int64_t rome_layer;
-    std::vector<int64_t> memit_layers;
-  };
-  for (const Large& l : {Large{"gpt2-xl", bench::kGpt2XlShape, 17, {13, 14, 15, 16, 17}},
-                         Large{"gpt-j", bench::kGptJShape, 5, {3, 4, 5, 6, 7, 8}}}) {
-    if (!bench::large_shape_fits(l.shape)) continue;
-    const std::string n = l.name;
-    benchmark::RegisterBenchmark(("BM_Mom2Stats/" + n).c_str(),
-                                 [l](benchmark::State& s) { mom2_stats(s, l.shape, l.memit_layers.front(), 64); })
-        ->Arg(1)->Arg(static_cast<int64_t>(l.memit_layers.size()))->Unit(benchmark::kMillisecond)->UseManualTime()
-        ->Iterations(2);
-    benchmark::RegisterBenchmark(("BM_ValueSearch/" + n).c_str(),
-                                 [l](benchmark::State& s) { value_search(s, l.shape, l.rome_layer); })
-        ->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
-    benchmark::RegisterBenchmark(("BM_RomeEdit/" + n).c_str(), [l](benchmark::State& s) { rome_edit(s, l.shape, l.rome_layer); })
-        ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
-    // fp32 z optimisation on these shapes grows linearly with the edits (GPT-2 XL on an H200:
-    // 7.7 s at 10, 72 s at 100), so 10 edits here, where gpu_check.sh's time allows; more with
-    // --benchmark_filter and EDITGATE_BENCH_MEMIT_LARGE=1 (100 edits; serial timed on 20, scaled).
-    const bool more = std::getenv("EDITGATE_BENCH_MEMIT_LARGE") != nullptr;
-    auto* edits = benchmark::RegisterBenchmark(("BM_MemitEdits/" + n).c_str(),
-                                               [l](benchmark::State& s) { memit_edits(s, l.shape, l.memit_layers); });
-    edits->Arg(10)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
-    auto* batched = benchmark::RegisterBenchmark(("BM_MemitZBatched/" + n).c_str(), [l](benchmark::State& s) {
-      memit_z(s, l.shape, l.memit_layers, false);
-    });
-    batched->Args({10, 0})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
-    auto* serial = benchmark::RegisterBenchmark(("BM_MemitZSerial/" + n).c_str(), [l](benchmark::State& s) {
-      memit_z(s, l.shape, l.memit_layers, true);
-    });
-    serial->Args({10, 0})->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
-    if (more) {
-      edits->Arg(100);
-      batched->Args({100, 0});
-      serial->Args({100, 20});
-    }
-  }
+  register_large("gpt2-xl", bench::kGpt2XlShape, 17, {13, 14, 15, 16, 17});
+  register_large("gpt-j", bench::kGptJShape, 5, {3, 4, 5, 6, 7, 8});
+  // Pythia-1.4B: no published ROME/MEMIT layers; GPT-J's (5; 3-8) for comparable timings.
+  register_large("pythia-1.4b", bench::kPythia1_4bShape, 5, {3, 4, 5, 6, 7, 8});
   // Llama-3-8B: ROME at layer 5 (model.layers.5.mlp.down_proj, the layer EasyEdit's ROME
   // hyperparameters for Llama-3-8B edit); statistics over layer 4 and layers 4-8, around it as
   // GPT-J's 3-8 are around its 5. Few iterations: one v* search is 20 forward/backward passes

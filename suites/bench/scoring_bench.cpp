@@ -1,8 +1,8 @@
 // Batched scoring throughput (the primitive every suite measures through):
 // tokens/s and achieved FLOP/s as a fraction of the device's measured matmul
 // FLOP/s, on random-weight models (bench_models.h): the fixture's, GPT-2
-// small's and a tiny Llama's shapes everywhere, GPT-2 XL's, GPT-J's and
-// Llama-3-8B's where the device holds them.
+// small's and tiny Llama, GPT-J and Pythia shapes everywhere, GPT-2 XL's,
+// GPT-J's, Pythia-1.4B's and Llama-3-8B's where the device holds them.
 
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
@@ -18,7 +18,7 @@ namespace {
 
 namespace bench = editgate::bench;
 
-// Args: (batch, sequence length). Shape: fixtures::Gpt2Shape or bench::LlamaShape.
+// Args: (batch, sequence length). Shape: fixtures::Gpt2Shape, bench::LlamaShape or bench::ParallelShape.
 template <class Shape>
 void score_batch(benchmark::State& state, const Shape& shape) {
   const int64_t batch = state.range(0);
@@ -69,6 +69,14 @@ const bool kRegistered = [] {
   }
   benchmark::RegisterBenchmark("BM_ScoreBatch/llama-tiny", [](benchmark::State& s) { score_batch(s, bench::kTinyLlamaShape); })
       ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ScoreBatch/gptj-tiny", [](benchmark::State& s) { score_batch(s, bench::kTinyGptjShape); })
+      ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ScoreBatch/pythia-tiny", [](benchmark::State& s) { score_batch(s, bench::kTinyPythiaShape); })
+      ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  if (bench::large_shape_fits(bench::kPythia1_4bShape)) {
+    benchmark::RegisterBenchmark("BM_ScoreBatch/pythia-1.4b", [](benchmark::State& s) { score_batch(s, bench::kPythia1_4bShape); })
+        ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();
+  }
   if (bench::large_shape_fits(bench::kLlama3_8bShape)) {
     benchmark::RegisterBenchmark("BM_ScoreBatch/llama3-8b", [](benchmark::State& s) { score_batch(s, bench::kLlama3_8bShape); })
         ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();

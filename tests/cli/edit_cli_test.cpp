@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "tests/editors/random_text_model.h"
 #include "tests/harness/tiny_checkpoint.h"
@@ -197,6 +199,71 @@ TEST_F(EditCli, SteerAndDebugRun) {
                            "--subject 'zz'"),
                    "--subject");
 }
+
+// The editing and diagnosis commands on GPT-J and GPT-NeoX checkpoints: ROME and
+// MEMIT change exactly the architecture's MLP output projections (fc_out,
+// dense_4h_to_h), the audit agrees and the gate runs; trace and debug run over
+// every layer.
+class EditCliArch : public EditCli, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    EditCli::SetUp();
+    if (IsSkipped()) return;
+    write_random_text_model(dir_ / "arch", GetParam());
+    std::ofstream(dir_ / "memit.json") << json{{"layers", {0, 1}}, {"v_num_grad_steps", 4}, {"mom2_adjustment", false},
+                                               {"context_template_length_params", {{3, 2}}}}
+                                               .dump();
+  }
+  // transformer.h.{l}.mlp.fc_out.weight / gpt_neox.layers.{l}.mlp.dense_4h_to_h.weight
+  std::string w_out(int l) const {
+    return GetParam() == "gptj" ? "transformer.h." + std::to_string(l) + ".mlp.fc_out.weight"
+                                : "gpt_neox.layers." + std::to_string(l) + ".mlp.dense_4h_to_h.weight";
+  }
+};
+
+TEST_P(EditCliArch, RomeAndMemitEditTheMlpOutputProjection) {
+  for (const auto& [method, hparams, layers] : {std::tuple{"rome", "hparams.json", std::vector<int>{0}},
+                                                std::tuple{"memit", "memit.json", std::vector<int>{0, 1}}}) {
+    const std::string out = std::string(method) + "_edited";
+    const auto e = run_cli("edit --model " + p("arch") + " --method " + method + " --requests " + p("requests.json") +
+                           " --hparams " + p(hparams) + " --no-stats-cache --out " + p(out) + " --json");
+    ASSERT_EQ(e.code, 0) << method << ": " << e.err;
+    const auto changed = json::parse(e.out)["changed_tensors"];
+    ASSERT_EQ(changed.size(), layers.size()) << method;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      EXPECT_EQ(changed[i]["name"], w_out(layers[i])) << method;
+      EXPECT_EQ(changed[i]["stable_name"], "blocks." + std::to_string(layers[i]) + ".mlp.W_out") << method;
+    }
+    const auto a = run_cli("audit --base " + p("arch") + " --edited " + p(out) + " --json");
+    EXPECT_EQ(a.code, 0) << method << ": " << a.out << a.err;
+    EXPECT_EQ(json::parse(a.out)["verdict"], "pass") << method;
+  }
+  // The gate runs on the pair; 1 is a failed gate (ROME on a random model need not take), not an error.
+  write_requests("requests_list.json", json::array({request(0, "{} was born in the", "ka lo", "north")}));
+  const auto g = run_cli("gate --base " + p("arch") + " --edited " + p("rome_edited") + " --requests " +
+                         p("requests_list.json") + " --suites Efficacy,Audit --report-dir " + p("reports") + " --json");
+  EXPECT_TRUE(g.code == 0 || g.code == 1) << g.err;
+  EXPECT_NE(g.out.find("audit_problems"), std::string::npos) << g.out;
+  EXPECT_TRUE(fs::exists(dir_ / "reports" / "report.json"));
+}
+
+TEST_P(EditCliArch, TraceAndDebugCoverEveryLayer) {
+  const auto t = run_cli("trace --model " + p("arch") + " --prompt '{} was born in the' --subject 'ka lo' "
+                         "--samples 2 --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  const auto tj = json::parse(t.out);
+  ASSERT_FALSE(tj["mlp"].empty());
+  EXPECT_EQ(tj["mlp"][0].size(), 2u);  // two layers
+  const auto d = run_cli("debug --model " + p("arch") + " --prompt 'ka lo was born in the' --expected north "
+                         "--subject 'ka lo' --samples 2 --json");
+  ASSERT_EQ(d.code, 0) << d.err;
+  const auto dj = json::parse(d.out);
+  EXPECT_EQ(dj["logit_lens"].size(), 2u);
+  EXPECT_TRUE(dj["integrated_gradients"]["complete"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, EditCliArch, ::testing::Values("gptj", "gpt_neox"),
+                         [](const auto& info) { return info.param == "gptj" ? std::string("Gptj") : std::string("GptNeox"); });
 
 }  // namespace
 }  // namespace editgate::testing

@@ -12,7 +12,10 @@ directories with editgate and compares (1e-4 on logits, identical tokens).
 Models: gpt2; gpt2 with the old un-prefixed tensor names ("h.0.attn..." plus
 the "attn.bias" mask buffers old files carry); gpt2 saved in shards; llama with
 grouped-query attention, tied embeddings and llama3 rope scaling; llama with
-untied embeddings and plain RoPE.
+untied embeddings and plain RoPE; gptj with rotary on part of each head and
+with rotary on all of it; gpt_neox with the parallel residual and a quarter of
+each head rotated (Pythia's layout), and with the sequential residual, half of
+each head rotated, another base and no attention biases.
 
 Cases per model, on prompts of random ids of mixed lengths:
   unbatched.{i}   [len_i, vocab]        each prompt alone, no mask
@@ -20,6 +23,10 @@ Cases per model, on prompts of random ids of mixed lengths:
   left_padded     [batch, max_len, vocab]  pad on the left, position_ids from the
                                            mask as transformers' generate makes them
   generate_single / generate_batch         model.generate, greedy, 8 new tokens
+  hook.blocks.{l}.{site}  [len, ...]       prompt HOOK_PROMPT alone: what transformers'
+                                           modules compute where editgate puts each
+                                           TransformerLens hook (forward hooks on them)
+  hidden_states.{l}       [len, d_model]   output_hidden_states=True, layer inputs
 
 Writes OUT/SKIPPED (one line: why) and exits 0 when transformers is missing,
 so the C++ tests can skip with that message. OUT/DONE marks a complete run.
@@ -29,8 +36,10 @@ import os
 import shutil
 import sys
 
-MODELS = ["gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3", "llama_untied"]
+MODELS = ["gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3", "llama_untied",
+          "gptj_partial_rotary", "gptj_full_rotary", "gpt_neox_parallel", "gpt_neox_sequential"]
 PROMPT_LENGTHS = [5, 11, 1, 8]
+HOOK_PROMPT = 1
 NEW_TOKENS = 8
 VOCAB = 128
 
@@ -59,13 +68,36 @@ def llama_config(gqa_tied_llama3):
     return LlamaConfig(**kwargs)
 
 
+def gptj_config(partial):
+    from transformers import GPTJConfig
+    if partial:  # d_head 16, the first 8 dimensions rotated (GPT-J 6B: 64 of 256)
+        kwargs = dict(n_embd=64, n_head=4, rotary_dim=8, n_inner=None, activation_function="gelu_new")
+    else:  # d_head 16, all rotated; exact GELU; odd head count
+        kwargs = dict(n_embd=48, n_head=3, rotary_dim=16, n_inner=96, activation_function="gelu")
+    return GPTJConfig(vocab_size=VOCAB, n_positions=64, n_layer=2, bos_token_id=1, eos_token_id=2,
+                      attn_implementation="eager", **kwargs)
+
+
+def gpt_neox_config(parallel):
+    from transformers import GPTNeoXConfig
+    if parallel:  # Pythia: parallel residual, rotary_pct 0.25 (4 of 16 dimensions), biases
+        kwargs = dict(hidden_size=64, num_attention_heads=4, intermediate_size=256, use_parallel_residual=True,
+                      rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.25})
+    else:  # sequential residual, half of each head rotated, another base, no attention biases
+        kwargs = dict(hidden_size=48, num_attention_heads=3, intermediate_size=160, use_parallel_residual=False,
+                      attention_bias=False,
+                      rope_parameters={"rope_type": "default", "rope_theta": 500.0, "partial_rotary_factor": 0.5})
+    return GPTNeoXConfig(vocab_size=VOCAB, num_hidden_layers=2, max_position_embeddings=64, hidden_act="gelu",
+                         attn_implementation="eager", **kwargs)
+
+
 def randomize(model, torch):
     # transformers' init (std 0.02) makes near-uniform logits whose greedy argmax
     # is decided by 1e-6 differences; larger weights give clear winners.
     gen = torch.Generator().manual_seed(1234)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if p.dim() == 1 and ("norm" in name or "ln_" in name):
+            if p.dim() == 1 and ("norm" in name or "ln_" in name or "layernorm" in name):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
@@ -74,10 +106,14 @@ def randomize(model, torch):
 
 
 def build(name, torch):
-    from transformers import GPT2LMHeadModel, LlamaForCausalLM
+    from transformers import GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM, LlamaForCausalLM
     torch.manual_seed(0)
     if name.startswith("gpt2"):
         model = GPT2LMHeadModel(gpt2_config())
+    elif name.startswith("gptj"):
+        model = GPTJForCausalLM(gptj_config(name == "gptj_partial_rotary"))
+    elif name.startswith("gpt_neox"):
+        model = GPTNeoXForCausalLM(gpt_neox_config(name == "gpt_neox_parallel"))
     else:
         model = LlamaForCausalLM(llama_config(name == "llama_gqa_tied_llama3"))
     randomize(model, torch)
@@ -117,6 +153,60 @@ def prompts_and_batches(torch):
     return prompts, (right, right_mask), (left, left_mask)
 
 
+# Where each TransformerLens hook sits in transformers' modules, per architecture:
+# (blocks, attention module, its output projection, MLP module, its input
+# projection (hook_pre = output; the gate for gated MLPs), its output projection
+# (hook_post = input)). hook_z is the output projection's input split into heads.
+HOOK_MODULES = {
+    "gpt2": ("transformer.h", "attn", "attn.c_proj", "mlp", "mlp.c_fc", "mlp.c_proj"),
+    "llama": ("model.layers", "self_attn", "self_attn.o_proj", "mlp", "mlp.gate_proj", "mlp.down_proj"),
+    "gptj": ("transformer.h", "attn", "attn.out_proj", "mlp", "mlp.fc_in", "mlp.fc_out"),
+    "gpt_neox": ("gpt_neox.layers", "attention", "attention.dense", "mlp", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h"),
+}
+
+
+def hook_activations(model, ids, torch):
+    """The seven hook points of every layer, read with forward hooks, plus output_hidden_states."""
+    blocks_path, attn, attn_proj, mlp, mlp_in, mlp_out = HOOK_MODULES[model.config.model_type]
+    blocks = model.get_submodule(blocks_path)
+    heads = model.config.num_attention_heads
+    out, handles = {}, []
+
+    def first(x):
+        return x[0] if isinstance(x, tuple) else x
+
+    def save(key, reshape_heads=False):
+        def store(t):
+            t = first(t)[0].detach().clone()  # batch row 0: [pos, ...]
+            out[key] = (t.view(t.shape[0], heads, -1) if reshape_heads else t).contiguous()
+        return store
+
+    for l, block in enumerate(blocks):
+        b = f"hook.blocks.{l}."
+        sites = [
+            (block, "pre", save(b + "hook_resid_pre")),
+            (block, "out", save(b + "hook_resid_post")),
+            (block.get_submodule(attn_proj), "pre", save(b + "attn.hook_z", reshape_heads=True)),
+            (block.get_submodule(attn), "out", save(b + "hook_attn_out")),
+            (block.get_submodule(mlp_in), "out", save(b + "mlp.hook_pre")),
+            (block.get_submodule(mlp_out), "pre", save(b + "mlp.hook_post")),
+            (block.get_submodule(mlp), "out", save(b + "hook_mlp_out")),
+        ]
+        for module, when, store in sites:
+            if when == "pre":
+                handles.append(module.register_forward_pre_hook(lambda m, args, kw, s=store: s(args[0] if args else
+                               next(iter(kw.values()))), with_kwargs=True))
+            else:
+                handles.append(module.register_forward_hook(lambda m, args, o, s=store: s(o)))
+    with torch.no_grad():
+        hidden = model(ids, output_hidden_states=True).hidden_states
+    for h in handles:
+        h.remove()
+    for l in range(len(blocks)):  # hidden_states[l] is layer l's input; the last one is after the final norm
+        out[f"hidden_states.{l}"] = hidden[l][0].contiguous()
+    return out
+
+
 def reference(model, torch):
     prompts, (right, right_mask), (left, left_mask) = prompts_and_batches(torch)
     out = {}
@@ -138,6 +228,7 @@ def reference(model, torch):
                                 return_dict_in_generate=True, **settings).scores
         top2 = torch.stack([s.topk(2, dim=-1).values for s in scores])
         margin = float((top2[..., 0] - top2[..., 1]).min())
+    out.update(hook_activations(model, torch.tensor([prompts[HOOK_PROMPT]]), torch))
     width = left.shape[1]
     info = {
         "prompts": prompts,
@@ -145,6 +236,7 @@ def reference(model, torch):
         "generate_single": single[0, len(prompts[0]):].tolist(),
         "generate_batch": [row[width:].tolist() for row in batch],
         "greedy_min_top2_margin": margin,
+        "hook_prompt": HOOK_PROMPT,
     }
     return out, info
 

@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "editors/locate/causal_trace.h"
 #include "harness/input_error.h"
 #include "tests/editors/edit_test_model.h"
@@ -44,8 +46,14 @@ TEST_P(TraceArch, RestoringStatesBehavesAsCausalityRequires) {
   EXPECT_EQ(j["mlp"].size(), static_cast<size_t>(n_tok));
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama"),
-                         [](const auto& info) { return info.param == "gpt2" ? std::string("Gpt2") : std::string("Llama"); });
+// "gpt_neox" -> "GptNeox" (GoogleTest names have no underscores).
+std::string arch_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  static const std::map<std::string, std::string> names = {
+      {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}};
+  return names.at(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox"), arch_test_name);
 
 TEST(CausalTrace, DefaultsToTheCleanTopAnswer) {
   EditTestModel m;

@@ -125,6 +125,45 @@ TEST(CheckpointConfig, UnsupportedVariants) {
   expect_rejected(rope_obj.path(), "config.json", "rope_parameters", {"an object"});
 }
 
+// GPT-J's rotary_dim and NeoX's rotary_pct in both spellings (Pythia's files and
+// transformers 5's rope_parameters), and the layouts editgate cannot rotate.
+TEST(CheckpointConfig, RotaryLayoutOfGptjAndNeox) {
+  TinySpec gptj;
+  gptj.model_type = "gptj";  // d_head 8
+  auto c = harness::ModelConfig::from_json(tiny_config(gptj), "config.json");
+  EXPECT_EQ(c.rotary_dim, 4);
+  EXPECT_TRUE(c.rotary_interleaved);
+  EXPECT_TRUE(c.parallel_residual);
+  for (int64_t bad : {10, 3}) {
+    TempDir dir;
+    write_with_config(dir.path(), gptj, [bad](json& j) { j["rotary_dim"] = bad; });
+    expect_rejected(dir.path(), "config.json", "rotary_dim", {"even number <= the head size 8", std::to_string(bad)});
+  }
+
+  TinySpec neox;
+  neox.model_type = "gpt_neox";
+  neox.rotary_dim = 2;
+  neox.parallel_residual = false;
+  c = harness::ModelConfig::from_json(tiny_config(neox), "config.json");  // rotary_pct 0.25, rotary_emb_base
+  EXPECT_EQ(c.rotary_dim, 2);
+  EXPECT_FALSE(c.rotary_interleaved);
+  EXPECT_FALSE(c.parallel_residual);
+  EXPECT_TRUE(c.attention_bias);
+  auto modern = tiny_config(neox);
+  modern.erase("rotary_pct");
+  modern.erase("rotary_emb_base");
+  modern["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 500.0}, {"partial_rotary_factor", 0.5}};
+  c = harness::ModelConfig::from_json(modern, "config.json");
+  EXPECT_EQ(c.rotary_dim, 4);
+  EXPECT_EQ(c.rope_theta, 500.0);
+  TempDir odd;  // 8 * 0.375 = 3 dimensions: no whole pairs
+  write_with_config(odd.path(), neox, [](json& j) { j["rotary_pct"] = 0.375; });
+  expect_rejected(odd.path(), "config.json", "rotary_pct", {"3 dimensions"});
+  TempDir scaled;
+  write_with_config(scaled.path(), neox, [](json& j) { j["rope_parameters"] = {{"rope_type", "llama3"}}; });
+  expect_rejected(scaled.path(), "config.json", "rope_type", {"llama3"});
+}
+
 TEST(CheckpointTensors, MisShapedTensorNamesBothShapes) {
   TempDir dir;
   write_with_tensors(dir.path(), TinySpec{}, [](NamedTensors& t) {

@@ -1,8 +1,8 @@
 // Conformance with the reference implementation: transformers builds random
-// GPT-2 and Llama models, saves them with save_pretrained and records its own
-// logits and greedy generations (tests/conformance/make_reference_models.py);
-// editgate loads the same directories and must agree within 1e-4 (f32) and
-// produce identical tokens. Prints the max difference per model and case, as
+// GPT-2, Llama, GPT-J and GPT-NeoX models, saves them with save_pretrained and
+// records its own logits, greedy generations and the activations at every hook
+// point (tests/conformance/make_reference_models.py); editgate loads the same
+// directories and must agree within 1e-4 (f32) and produce identical tokens. Prints the max difference per model and case, as
 // llm.c's test_gpt2.c does.
 //
 // The references come from $EDITGATE_CONFORMANCE_DIR (ctest's fixture test
@@ -20,6 +20,7 @@
 
 #include "harness/checkpoint.h"
 #include "harness/generation.h"
+#include "harness/hooks.h"
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
 #include "harness/weight_store.h"
@@ -162,9 +163,44 @@ TEST_P(ConformanceModel, GreedyGenerationIsIdentical) {
               info_["greedy_min_top2_margin"].get<double>());
 }
 
+TEST_P(ConformanceModel, HookActivationsMatchReference) {
+  // Every hook of every layer on one prompt, against what transformers' modules
+  // compute at the same place (forward hooks there), and resid_pre against
+  // transformers' own output_hidden_states.
+  const auto& prompt = prompts_[info_["hook_prompt"].get<size_t>()];
+  const int64_t n_layers = model().config().n_layers;
+  std::vector<std::pair<harness::HookPoint, std::shared_ptr<at::Tensor>>> seen;
+  std::vector<harness::HookHandle> handles;
+  for (int64_t l = 0; l < n_layers; ++l) {
+    for (int site = 0; site < harness::kNumHookSites; ++site) {
+      const harness::HookPoint point{l, static_cast<harness::HookSite>(site)};
+      seen.emplace_back(point, std::make_shared<at::Tensor>());
+      handles.push_back(model().hooks().add(point, harness::cache_into(seen.back().second)));
+    }
+  }
+  model().forward(at::tensor(prompt, at::kLong).unsqueeze(0));
+  double worst = 0;
+  for (const auto& [point, got] : seen) {
+    const auto want = ref("hook." + point.to_string());
+    ASSERT_EQ((*got)[0].sizes(), want.sizes()) << point.to_string();
+    const double diff = max_abs_diff((*got)[0], want);
+    EXPECT_LT(diff, kTol) << point.to_string();
+    worst = std::max(worst, diff);
+  }
+  report("hooks (" + std::to_string(seen.size()) + ")", worst);
+  double hidden = 0;
+  for (const auto& [point, got] : seen) {
+    if (point.site != harness::HookSite::kResidPre) continue;
+    hidden = std::max(hidden, max_abs_diff((*got)[0], ref("hidden_states." + std::to_string(point.layer))));
+  }
+  report("hidden_states", hidden);
+  EXPECT_LT(hidden, kTol);
+}
+
 INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceModel,
                          ::testing::Values("gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3",
-                                           "llama_untied"),
+                                           "llama_untied", "gptj_partial_rotary", "gptj_full_rotary",
+                                           "gpt_neox_parallel", "gpt_neox_sequential"),
                          [](const auto& info) { return camel(info.param); });
 
 }  // namespace

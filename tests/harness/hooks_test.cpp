@@ -127,7 +127,9 @@ TEST_P(Hooks, CacheIntoCapturesDocumentedShapes) {
     // hook_post is the input of W_out ([d_model, d_mlp]) and hook_mlp_out its output: ROME's keys and values.
     const std::string w = "blocks." + std::to_string(l) + ".mlp.W_out";
     auto projected = at::matmul(get(l, HookSite::kMlpPost), model().weight(w).t());
-    if (c.model_type == "gpt2") projected = projected + model().parameter("transformer.h." + std::to_string(l) + ".mlp.c_proj.bias");
+    const std::string weight_name = model().weight_ref(w).tensor_name;  // "...weight" -> "...bias", if there is one
+    const auto bias = model().parameters().find(weight_name.substr(0, weight_name.size() - 6) + "bias");
+    if (bias != model().parameters().end()) projected = projected + bias->second;
     EXPECT_LT(max_abs_diff(projected, get(l, HookSite::kMlpOut)), kTol) << w;
   }
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -253,8 +254,11 @@ TEST_P(Runtime, WeightOutIsDModelByDMlpAndEditsInPlace) {
   EXPECT_EQ(model().weight("blocks.1.attn.W_O").sizes(), (std::vector<int64_t>{c.d_model, c.n_heads * c.d_head}));
   const auto ref = model().weight_ref("blocks.0.mlp.W_out");
   EXPECT_EQ(ref.transposed, c.model_type == "gpt2");
-  EXPECT_EQ(ref.tensor_name, c.model_type == "gpt2" ? "transformer.h.0.mlp.c_proj.weight"
-                                                     : "model.layers.0.mlp.down_proj.weight");
+  const std::map<std::string, std::string> w_out_tensor = {{"gpt2", "transformer.h.0.mlp.c_proj.weight"},
+                                                           {"llama", "model.layers.0.mlp.down_proj.weight"},
+                                                           {"gptj", "transformer.h.0.mlp.fc_out.weight"},
+                                                           {"gpt_neox", "gpt_neox.layers.0.mlp.dense_4h_to_h.weight"}};
+  EXPECT_EQ(ref.tensor_name, w_out_tensor.at(c.model_type));
 
   const auto ids = at::tensor(std::vector<int64_t>{2, 7, 1, 8, 2, 8}, at::kLong).unsqueeze(0);
   const auto before = model().forward(ids);
@@ -302,7 +306,7 @@ TEST_P(Runtime, TextModelFromMemoryMatchesLoad) {
   auto loaded = harness::TextModel::load(ckpt_dir());
   auto in_memory =
       harness::TextModel::from_memory(harness::load_model(ckpt_dir()).model, harness::load_tokenizer(ckpt_dir()));
-  EXPECT_EQ(in_memory.adds_bos(), config().model_type != "gpt2");
+  EXPECT_EQ(in_memory.adds_bos(), config().model_type == "llama");  // GPT-2, GPT-J and Pythia: no BOS
   EXPECT_EQ(in_memory.adds_bos(), loaded.adds_bos());
   const auto prompt = in_memory.encode_prompt("a c b");
   EXPECT_EQ(prompt, loaded.encode_prompt("a c b"));

@@ -30,6 +30,35 @@ nlohmann::json tiny_config(const TinySpec& s) {
     j["activation_function"] = "gelu_new";
     return j;
   }
+  if (s.model_type == "gptj") {
+    j["architectures"] = {"GPTJForCausalLM"};
+    j["n_embd"] = s.d_model;
+    j["n_layer"] = s.n_layers;
+    j["n_head"] = s.n_heads;
+    j["n_inner"] = s.d_mlp;
+    j["n_positions"] = s.max_positions;
+    j["rotary_dim"] = s.rotary_dim;
+    j["layer_norm_epsilon"] = 1e-5;
+    j["activation_function"] = "gelu_new";
+    return j;
+  }
+  if (s.model_type == "gpt_neox") {
+    // The original Pythia spelling (rotary_pct, rotary_emb_base), not transformers 5's rope_parameters.
+    j["architectures"] = {"GPTNeoXForCausalLM"};
+    j["hidden_size"] = s.d_model;
+    j["num_hidden_layers"] = s.n_layers;
+    j["num_attention_heads"] = s.n_heads;
+    j["intermediate_size"] = s.d_mlp;
+    j["max_position_embeddings"] = s.max_positions;
+    j["rotary_pct"] = static_cast<double>(s.rotary_dim) / static_cast<double>(s.d_model / s.n_heads);
+    j["rotary_emb_base"] = 10000;
+    j["use_parallel_residual"] = s.parallel_residual;
+    j["layer_norm_eps"] = 1e-5;
+    j["hidden_act"] = "gelu";
+    j["bos_token_id"] = 0;
+    j["eos_token_id"] = 0;
+    return j;
+  }
   j["architectures"] = {"LlamaForCausalLM"};
   j["hidden_size"] = s.d_model;
   j["num_hidden_layers"] = s.n_layers;
@@ -81,6 +110,42 @@ NamedTensors tiny_tensors(const TinySpec& s) {
     }
     vector("transformer.ln_f.weight", d, 1.0);
     vector("transformer.ln_f.bias", d, 0.0);
+  } else if (s.model_type == "gptj") {
+    t.emplace_back("transformer.wte.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+    for (int64_t l = 0; l < s.n_layers; ++l) {
+      const std::string h = "transformer.h." + std::to_string(l) + ".";
+      vector(h + "ln_1.weight", d, 1.0);
+      vector(h + "ln_1.bias", d, 0.0);
+      for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) matrix(h + "attn." + proj + ".weight", d, d);
+      matrix(h + "mlp.fc_in.weight", s.d_mlp, d);  // nn.Linear: [out, in]
+      vector(h + "mlp.fc_in.bias", s.d_mlp, 0.0);
+      matrix(h + "mlp.fc_out.weight", d, s.d_mlp);
+      vector(h + "mlp.fc_out.bias", d, 0.0);
+    }
+    vector("transformer.ln_f.weight", d, 1.0);
+    vector("transformer.ln_f.bias", d, 0.0);
+    vector("lm_head.bias", s.vocab, 0.0);  // GPT-J's head has a bias even when tied
+  } else if (s.model_type == "gpt_neox") {
+    t.emplace_back("gpt_neox.embed_in.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+    for (int64_t l = 0; l < s.n_layers; ++l) {
+      const std::string h = "gpt_neox.layers." + std::to_string(l) + ".";
+      for (const char* norm : {"input_layernorm", "post_attention_layernorm"}) {
+        vector(h + norm + ".weight", d, 1.0);
+        vector(h + norm + ".bias", d, 0.0);
+      }
+      matrix(h + "attention.query_key_value.weight", 3 * d, d);  // per head [q | k | v]
+      vector(h + "attention.query_key_value.bias", 3 * d, 0.0);
+      matrix(h + "attention.dense.weight", d, d);
+      vector(h + "attention.dense.bias", d, 0.0);
+      matrix(h + "mlp.dense_h_to_4h.weight", s.d_mlp, d);
+      vector(h + "mlp.dense_h_to_4h.bias", s.d_mlp, 0.0);
+      matrix(h + "mlp.dense_4h_to_h.weight", d, s.d_mlp);
+      vector(h + "mlp.dense_4h_to_h.bias", d, 0.0);
+    }
+    vector("gpt_neox.final_layer_norm.weight", d, 1.0);
+    vector("gpt_neox.final_layer_norm.bias", d, 0.0);
+    if (!s.tied) t.emplace_back("embed_out.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
+    return t;
   } else {
     const int64_t d_head = d / s.n_heads;
     t.emplace_back("model.embed_tokens.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
@@ -121,7 +186,22 @@ std::vector<TinyArch> tiny_architectures() {
   llama_tied.tied = true;
   llama_tied.llama3_rope = false;
   llama_tied.seed = 2;
-  return {{"Gpt2", TinySpec{}}, {"LlamaGqa", llama_gqa}, {"LlamaTied", llama_tied}};
+  TinySpec gptj;
+  gptj.model_type = "gptj";
+  gptj.tied = false;
+  gptj.rotary_dim = 4;  // of d_head 8: partial, as GPT-J 6B
+  gptj.seed = 3;
+  TinySpec neox;
+  neox.model_type = "gpt_neox";
+  neox.tied = false;
+  neox.rotary_dim = 2;  // rotary_pct 0.25, Pythia's
+  neox.seed = 4;
+  TinySpec neox_sequential = neox;
+  neox_sequential.parallel_residual = false;
+  neox_sequential.rotary_dim = 4;
+  neox_sequential.seed = 5;
+  return {{"Gpt2", TinySpec{}}, {"LlamaGqa", llama_gqa},         {"LlamaTied", llama_tied},
+          {"Gptj", gptj},       {"GptNeox", neox},                {"GptNeoxSequential", neox_sequential}};
 }
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {

@@ -25,7 +25,7 @@ namespace editgate::testing {
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 struct TinySpec {
-  std::string model_type = "gpt2";  // gpt2 | llama
+  std::string model_type = "gpt2";  // gpt2 | llama | gptj | gpt_neox
   int64_t n_layers = 2;
   int64_t d_model = 32;
   int64_t n_heads = 4;
@@ -35,6 +35,8 @@ struct TinySpec {
   int64_t max_positions = 64;
   bool tied = true;          // tie_word_embeddings: no lm_head.weight in the file
   bool llama3_rope = false;  // llama only: rope_parameters with rope_type llama3
+  int64_t rotary_dim = 4;    // gptj: rotary_dim; gpt_neox: rotary_pct = rotary_dim / d_head
+  bool parallel_residual = true;  // gpt_neox only: use_parallel_residual
   uint64_t seed = 0;
 };
 
@@ -42,7 +44,7 @@ struct TinySpec {
 nlohmann::json tiny_config(const TinySpec& spec);
 
 // Random float32 weights under their HF names: GPT-2 Conv1D weights [in, out],
-// Llama nn.Linear weights [out, in]. Large enough (std ~0.15) that logits differ
+// Llama, GPT-J and GPT-NeoX nn.Linear weights [out, in]. Large enough (std ~0.15) that logits differ
 // clearly between tokens, so greedy choices are not decided by rounding.
 NamedTensors tiny_tensors(const TinySpec& spec);
 
@@ -56,7 +58,7 @@ inline void write_tiny_checkpoint(const std::filesystem::path& dir, const TinySp
 
 // The architectures the runtime tests run over, named for GoogleTest.
 struct TinyArch {
-  std::string name;  // Gpt2, LlamaGqa, LlamaTied
+  std::string name;  // Gpt2, LlamaGqa, LlamaTied, Gptj, GptNeox, GptNeoxSequential
   TinySpec spec;
 };
 std::vector<TinyArch> tiny_architectures();
