@@ -215,4 +215,10 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& tm, const T
   return out;
 }
 
+at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge) {
+  auto c = mom2.to(at::kDouble);
+  if (ridge > 0) c = c + ridge * c.diagonal().mean() * at::eye(c.size(0), c.options());
+  return c;
+}
+
 }  // namespace editgate::editors

@@ -53,6 +53,10 @@ struct SecondMoment {
 std::vector<SecondMoment> compute_second_moments(harness::TextModel& model, const TextCorpus& corpus,
                                                  const SecondMomentOptions& options);
 
+/// C + ridge·mean(diag C)·I in float64: the hparams' mom2_ridge, relative to C's
+/// scale. ridge 0 (the reference's behaviour) gives C itself, as float64.
+at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge);
+
 /// The cache key fields of one layer (exposed for tests and manifests).
 nlohmann::ordered_json second_moment_key(const harness::TextModel& model, const TextCorpus& corpus,
                                          const SecondMomentOptions& options, int64_t layer);
