@@ -304,22 +304,8 @@ void run_mend(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   }
 }
 
-// The stable names of the weights `job` will edit (parses the hparams as the runners do).
-std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
-  std::vector<int64_t> layers;
-  if (job.method == "rome") {
-    layers = {parse_rome_hparams(job.hparams, job.hparams_source).layer};
-  } else if (job.method == "memit" || job.method == "alphaedit") {
-    layers = parse_memit_hparams(job.hparams, job.hparams_source).layers;
-  } else if (job.method == "ft") {
-    layers = {parse_ft_hparams(job.hparams, job.hparams_source).layer};
-  } else if (job.method == "grace") {
-    return {};  // a codebook, no weight
-  } else if (job.method == "mend") {
-    return {};  // filled in by run_edit from the editor
-  } else {
-    throw InputError("", "--method", std::string("one of ") + kEditMethods, job.method);
-  }
+// The stable names W_out of `layers` after the --layers override, checked against the model.
+std::vector<std::string> w_out_names(const EditJob& job, std::vector<int64_t> layers, int64_t n_layers) {
   if (job.layers) layers = *job.layers;
   check_layers(layers, n_layers, job.layers ? std::string("--layers") : job.hparams_source);
   std::vector<std::string> out;
@@ -327,7 +313,61 @@ std::vector<std::string> planned_weights(const EditJob& job, int64_t n_layers) {
   return out;
 }
 
+// Every method `editgate edit` knows, in one table: the CLI's choices, the
+// planned weights (parsed from the hparams as the runner will) and the runner.
+// A method missing here is refused; nothing falls through to a default.
+const std::vector<EditorEntry>& registry() {
+  static const std::vector<EditorEntry> entries = {
+      {"rome", "rank-one update of one layer's W_out (Meng et al. 2022)",
+       [](const harness::TextModel&, const EditJob& job, int64_t n) {
+         return w_out_names(job, {parse_rome_hparams(job.hparams, job.hparams_source).layer}, n);
+       },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) { run_rome(tm, job, man); }},
+      {"memit", "a batch of edits spread over several layers' W_out (Meng et al. 2023)",
+       [](const harness::TextModel&, const EditJob& job, int64_t n) {
+         return w_out_names(job, parse_memit_hparams(job.hparams, job.hparams_source).layers, n);
+       },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) { run_memit(tm, job, man, MemitSolver::kMemit); }},
+      {"alphaedit", "MEMIT projected onto the null space of preserved keys (Fang et al. 2025)",
+       [](const harness::TextModel&, const EditJob& job, int64_t n) {
+         return w_out_names(job, parse_memit_hparams(job.hparams, job.hparams_source).layers, n);
+       },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) {
+         run_memit(tm, job, man, MemitSolver::kAlphaEdit);
+       }},
+      {"ft", "fine-tuning of one layer's W_out under an L-infinity bound (FT-L)",
+       [](const harness::TextModel&, const EditJob& job, int64_t n) {
+         return w_out_names(job, {parse_ft_hparams(job.hparams, job.hparams_source).layer}, n);
+       },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) { run_ft(tm, job, man); }},
+      {"grace", "a codebook adapter at one layer, no weight changed (Hartvigsen et al. 2023)",
+       [](const harness::TextModel&, const EditJob&, int64_t) { return std::vector<std::string>{}; },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) { run_grace(tm, job, man); }},
+      {"mend", "a trained hypernetwork's rank-one updates (Mitchell et al. 2022; needs --editor)",
+       [](const harness::TextModel& tm, const EditJob& job, int64_t) {
+         return load_mend_editor(tm, job).network.weights();
+       },
+       [](harness::TextModel& tm, const EditJob& job, EditManifest& man) { run_mend(tm, job, man); }},
+  };
+  return entries;
+}
+
 }  // namespace
+
+const std::vector<EditorEntry>& edit_methods() { return registry(); }
+
+const EditorEntry& find_editor(std::string_view method) {
+  for (const auto& e : registry()) {
+    if (e.name == method) return e;
+  }
+  throw InputError("", "--method", "one of " + edit_method_names(), std::string(method));
+}
+
+std::string edit_method_names() {
+  std::string names;
+  for (const auto& e : registry()) names += (names.empty() ? "" : ", ") + e.name;
+  return names;
+}
 
 std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& manifest,
                                    const std::filesystem::path& out) {
@@ -395,8 +435,8 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
   // else (through any view) bumps it, so nothing can change undeclared.
   const auto stored = tm.loaded().stored_dtype;
   std::map<std::string, std::string> stable_of;  // HF name -> stable name
-  auto planned = planned_weights(job, model.config().n_layers);
-  if (job.method == "mend") planned = load_mend_editor(tm, job).network.weights();
+  const EditorEntry& editor = find_editor(job.method);
+  const auto planned = editor.planned_weights(tm, job, model.config().n_layers);
   for (const auto& s : planned) stable_of[model.weight_ref(s).tensor_name] = s;
   std::map<std::string, at::Tensor> before;
   for (const auto& [name, stable] : stable_of) before[name] = model.parameters().at(name).detach().to(at::kCPU, stored, false, true);
@@ -404,19 +444,7 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
   for (const auto& [name, t] : model.parameters()) versions[name] = static_cast<int64_t>(t._version());
 
   const auto t0 = Clock::now();
-  if (job.method == "rome") {
-    run_rome(tm, job, man);
-  } else if (job.method == "memit") {
-    run_memit(tm, job, man, MemitSolver::kMemit);
-  } else if (job.method == "alphaedit") {
-    run_memit(tm, job, man, MemitSolver::kAlphaEdit);
-  } else if (job.method == "grace") {
-    run_grace(tm, job, man);
-  } else if (job.method == "mend") {
-    run_mend(tm, job, man);
-  } else {
-    run_ft(tm, job, man);
-  }
+  editor.run(tm, job, man);
   man.phase_seconds["edit_total"] = seconds_since(t0);
 
   const auto t1 = Clock::now();

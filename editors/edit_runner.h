@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "editors/edit_manifest.h"
@@ -22,10 +24,8 @@
 
 namespace editgate::editors {
 
-inline constexpr const char* kEditMethods = "rome, memit, alphaedit, ft, grace, mend";
-
 struct EditJob {
-  std::string method;                     // rome | memit | alphaedit | ft | grace | mend
+  std::string method;                     // an edit_methods() name
   nlohmann::json hparams;                 // the file's JSON
   std::string hparams_source;             // where it came from (for messages and the manifest)
   std::filesystem::path editor_dir;       // mend: the trained editor (`editgate mend train`); its hparams are used
@@ -45,6 +45,24 @@ struct EditJob {
   int64_t batch_size = 0;
   std::vector<std::string> preservation_prompts;
 };
+
+/// One editing method: its name (`--method`), a line for --help, the stable
+/// names of the weights it will change (for the before/after snapshot that
+/// proves nothing else changed), and the run that edits the model in place
+/// and fills the manifest.
+struct EditorEntry {
+  std::string name;
+  std::string summary;
+  std::function<std::vector<std::string>(const harness::TextModel&, const EditJob&, int64_t n_layers)> planned_weights;
+  std::function<void(harness::TextModel&, const EditJob&, EditManifest&)> run;
+};
+
+/// Every method, in the order --help lists them.
+const std::vector<EditorEntry>& edit_methods();
+/// The entry of `method`; InputError (--method) listing the known ones otherwise.
+const EditorEntry& find_editor(std::string_view method);
+/// "rome, memit, alphaedit, ft, grace, mend".
+std::string edit_method_names();
 
 /// Edits `model` in place and returns the manifest (edited_weights_sha256 and
 /// sha256_after computed for the model's stored dtype). InputError for a bad

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <span>
@@ -219,6 +220,18 @@ at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge) {
   auto c = mom2.to(at::kDouble);
   if (ridge > 0) c = c + ridge * c.diagonal().mean() * at::eye(c.size(0), c.options());
   return c;
+}
+
+std::filesystem::path default_stats_cache_dir() {
+  namespace fs = std::filesystem;
+  const auto set = [](const char* name) -> const char* {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? v : nullptr;
+  };
+  if (const char* d = set("EDITGATE_STATS_CACHE")) return d;
+  if (const char* x = set("XDG_CACHE_HOME")) return fs::path(x) / "editgate" / "stats";
+  if (const char* h = set("HOME")) return fs::path(h) / ".cache" / "editgate" / "stats";
+  return fs::temp_directory_path() / "editgate-stats";
 }
 
 }  // namespace editgate::editors

@@ -57,6 +57,11 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& model, cons
 /// scale. ridge 0 (the reference's behaviour) gives C itself, as float64.
 at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge);
 
+/// Where statistics are cached unless the user says otherwise: $EDITGATE_STATS_CACHE,
+/// else $XDG_CACHE_HOME/editgate/stats, else ~/.cache/editgate/stats, else a
+/// folder under the system's temporary directory.
+std::filesystem::path default_stats_cache_dir();
+
 /// The cache key fields of one layer (exposed for tests and manifests).
 nlohmann::ordered_json second_moment_key(const harness::TextModel& model, const TextCorpus& corpus,
                                          const SecondMomentOptions& options, int64_t layer);

@@ -99,7 +99,7 @@ json GateSpec::to_json() const {
 }
 
 GateSpec GateSpec::defaults() {
-  // DESIGN.md's suite table. Rates gate on the point estimate; the probe gate
+  // The suite table of docs/design.md. Rates gate on the point estimate; the probe gate
   // uses the interval's lower bound so a probe cannot pass by luck of the split.
   const json j = {{"gates",
                    {{{"suite", "Efficacy"}, {"metric", "efficacy_top1"}, {"min", 0.99}},

@@ -36,7 +36,7 @@ struct GateRule {
 struct GateSpec {
   std::vector<GateRule> rules;
 
-  // The default gates of DESIGN.md's suite table.
+  // The default gates (the suite table of docs/design.md).
   static GateSpec defaults();
   static GateSpec load(const std::filesystem::path& path);
   static GateSpec from_json(const nlohmann::json& j, const std::string& path);

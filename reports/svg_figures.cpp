@@ -319,4 +319,24 @@ std::string figure_svg(const CheckedFigure& f) {
   return {};
 }
 
+std::string causal_trace_stack_svg(const std::vector<CausalTraceFigure>& figures) {
+  std::string body;
+  double y = 0, width = 0;
+  for (const auto& f : figures) {
+    std::string svg = causal_trace_svg(f);
+    // Every drawing opens with "<svg xmlns=... width=\"W\" height=\"H\"": read its size back.
+    const auto attribute = [&](const std::string& name) {
+      const auto at = svg.find(name + "=\"");
+      return at == std::string::npos ? 400.0 : std::stod(svg.substr(at + name.size() + 2));
+    };
+    const double h = attribute("height"), w = attribute("width");
+    svg.insert(4, " y=\"" + px(y) + "\"");  // "<svg" -> "<svg y=..."
+    body += svg + "\n";
+    y += h + 10;
+    width = std::max(width, w);
+  }
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px(width) + "\" height=\"" + px(y) +
+         "\">\n" + body + "</svg>\n";
+}
+
 }  // namespace editgate::reports

@@ -10,6 +10,7 @@
 // any number of figures can share a page.
 
 #include <string>
+#include <vector>
 
 #include "reports/figures.h"
 
@@ -19,6 +20,10 @@ namespace editgate::reports {
 // white to the stream's colour (resid purple, mlp green, attn red) over the
 // scores' range, with a colour bar.
 std::string causal_trace_svg(const CausalTraceFigure& f);
+
+// Several heatmaps (a trace's resid, mlp and attn streams) stacked top to
+// bottom in one <svg> element, 10 px apart, as wide as the widest.
+std::string causal_trace_stack_svg(const std::vector<CausalTraceFigure>& figures);
 
 // Bars of accuracy with Wilson intervals as error bars, a dashed chance line
 // and, when set, the gate bound as a dotted line.

@@ -6,7 +6,7 @@
 set -euo pipefail
 spec="${CTEST_RESOURCE_GROUP_0_GPUS:-}"
 if [[ -z "$spec" ]]; then
-  echo "ctest_gpu_env: no GPU allotted: run ctest with --resource-spec-file (see README)" >&2
+  echo "ctest_gpu_env: no GPU allotted: run ctest with --resource-spec-file (see docs/testing.md)" >&2
   exit 2
 fi
 id="${spec#id:}"

@@ -4,4 +4,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
-exec "${EDITGATE_BUILD_DIR:-$root/build}/harness/cli/editgate" demo "$@"
+exec "${EDITGATE_BUILD_DIR:-$root/build}/cli/editgate" demo "$@"

@@ -2,8 +2,9 @@
 // The suites: each measures one property of an edited model against its base
 // and returns a SuiteResult with per-case results (one per edit case, named
 // after it, so a JUnit failure points at one fact) and the aggregate metrics
-// gates test. Metric definitions follow DESIGN.md; where CounterFact's and
-// EasyEdit's conventions disagree, both are reported and labelled by family.
+// gates test. Metric definitions: docs/design.md, "Suites and metrics"; where
+// CounterFact's and EasyEdit's conventions disagree, both are reported and
+// labelled by family.
 
 #include <functional>
 #include <string>

@@ -142,7 +142,7 @@ fi
 
 bench=("${run_env[@]}" "$build/suites/bench/editgate_bench" --benchmark_counters_tabular=true
   --benchmark_out_format=json)
-# GPT-2 XL shapes, LEACE and MEMIT z on the fixture: the figures the README reports.
+# GPT-2 XL shapes, LEACE and MEMIT z on the fixture: the figures docs/performance.md reports.
 xl_filter="${EDITGATE_GPU_CHECK_XL_FILTER-/gpt2-xl|BM_LeaceFit|BM_MemitZ(Batched|Serial)/fixture}"
 if [[ -n "$xl_filter" ]]; then
   run_for 200 bench_gpt2xl "${bench[@]}" --benchmark_out="$out/bench_gpt2xl.json" --benchmark_filter="$xl_filter" ||

@@ -7,7 +7,7 @@
 //   neighbourhood other subjects' prompts the base answered with the old
 //                 object still answer it;
 //   preservation  top-1 unchanged vs base on the preservation facts about
-//                 other subjects (DESIGN.md: "unrelated facts"); the edited
+//                 other subjects (docs/design.md: "unrelated facts"); the edited
 //                 subjects' own other facts are counted apart (relation specificity).
 // Used by fixture_edit_test.cpp; the suites/ implement the release gates.
 

@@ -21,7 +21,8 @@ using Ids = std::vector<int64_t>;
 
 namespace {
 
-const fs::path kGpt2Dir = fs::path(EDITGATE_SHARED_DIR) / "data" / "gpt2-bpe";
+// GPT-2's own vocab.json and merges.txt (openai/gpt-2, MIT), checked in as test data.
+const fs::path kGpt2Dir = fs::path(EDITGATE_SOURCE_DIR) / "tests" / "data" / "gpt2-bpe";
 
 // Texts that stress the pre-tokenizer and the byte mapping; all must round-trip.
 std::vector<std::string> round_trip_texts() {
@@ -57,7 +58,7 @@ class Gpt2Vocab : public ::testing::Test {
     }
   }
   void SetUp() override {
-    if (!tok_) GTEST_SKIP() << "GPT-2 vocabulary not found at " << kGpt2Dir;
+    ASSERT_TRUE(tok_) << "GPT-2 vocabulary not found at " << kGpt2Dir;
   }
   static inline std::shared_ptr<Tokenizer> tok_;  // loaded once per process
 };

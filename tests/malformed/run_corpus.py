@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the real `editgate` CLI on every case of the malformed-input corpus
-(make_corpus.py) and checks the contract of DESIGN.md for bad input:
+(make_corpus.py) and checks the contract of docs/design.md for bad input:
 
 - exit code 2 (not a crash, not 3, not a hang: each run has a time limit);
 - exactly one line on stderr, "editgate: error: ...", naming the broken file

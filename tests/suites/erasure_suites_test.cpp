@@ -2,7 +2,7 @@
 // 5-fold cross-validation over every probe subject (so one lucky train/test
 // split cannot carry the gate), agrees with erase-model's own report on the
 // same eraser, and fails the fixture's gender eraser, which leaves gender
-// readable on unseen subjects (the README's finding: 100 subjects per class
+// readable on unseen subjects (docs/erasure.md: 100 subjects per class
 // are too few for LEACE's class means in 128 dimensions).
 
 #include <gtest/gtest.h>

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/interrupt.h"
 

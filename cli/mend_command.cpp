@@ -13,7 +13,8 @@
 #include "editors/edit_runner.h"
 #include "editors/mend.h"
 #include "editors/mend_editor_file.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
+#include "editors/method_hparams.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
 
@@ -37,7 +38,7 @@ double mean_of(const std::vector<double>& v, size_t begin, size_t end) {
 void run_mend_train(const MendTrainFlags& f) {
   auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, "auto", true});
   std::string source;
-  const auto h = editors::parse_mend_hparams(method_hparams("mend", f.model, tm.model().config(), f.hparams, source), source);
+  const auto h = editors::parse_mend_hparams(editors::resolve_method_hparams("mend", f.model, tm.model().config(), f.hparams, source), source);
   const auto requests = editors::load_counterfact_requests(f.requests);
   if (requests.empty()) throw InputError(f.requests, "", "at least one edit request", "none");
   editors::validate_requests(tm, requests, f.requests);

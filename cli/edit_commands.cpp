@@ -13,14 +13,12 @@
 #include "editors/audit.h"
 #include "editors/edit_hparams.h"
 #include "editors/edit_runner.h"
-#include "editors/embedded_hparams.h"
 #include "editors/locate/causal_trace.h"
-#include "fixtures/training_text.h"
-#include "fixtures/world.h"
-#include "fixtures/world_config.h"
+#include "editors/method_hparams.h"
+#include "editors/second_moment.h"
+#include "fixtures/fixture_corpus.h"
 #include "harness/checkpoint.h"
-#include "harness/cli/commands.h"
-
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
 #include "harness/atomic_file.h"
@@ -52,39 +50,6 @@ struct EditFlags {
   std::string dtype = "auto";
   bool json = false;
 };
-
-// $EDITGATE_STATS_CACHE, else $XDG_CACHE_HOME/editgate/stats, else ~/.cache/editgate/stats.
-fs::path default_stats_cache() {
-  if (const char* d = std::getenv("EDITGATE_STATS_CACHE"); d != nullptr && *d != '\0') return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return fs::path(x) / "editgate" / "stats";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return fs::path(h) / ".cache" / "editgate" / "stats";
-  return fs::temp_directory_path() / "editgate-stats";
-}
-
-// The fixture world's training text, examples joined by " . " into documents of
-// about the trainer's sequence length, as the model saw them (packed).
-std::optional<editors::TextCorpus> fixture_corpus(const fs::path& model_dir, int64_t max_words) {
-  const auto world_file = model_dir / "requests" / "world.json";
-  if (!fs::exists(world_file)) return std::nullopt;
-  std::ifstream in(world_file, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  json w;
-  try {
-    w = json::parse(buf.str());
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(world_file.string(), "", "valid JSON", e.what());
-  }
-  if (!w.contains("config") || !w.contains("seed")) {
-    throw InputError(world_file.string(), "config", "a fixture world (config and seed)", "missing");
-  }
-  const auto config = fixtures::parse_world_config(w["config"].dump(), world_file.string() + ": config");
-  const auto world = fixtures::generate_world(config, w["seed"].get<uint64_t>());
-  std::vector<std::string> examples;
-  for (auto& ex : fixtures::build_training_examples(world)) examples.push_back(std::move(ex.text_));
-  auto docs = editors::pack_documents(examples, fixtures::kExampleSeparator, max_words);
-  return editors::TextCorpus::from_documents("fixture training text (" + world_file.string() + ")", std::move(docs));
-}
 
 // Prompts for the per-round preservation rate: --preservation (editgate.preservation
 // {"facts": [{"prompt"}]} or a JSON list of strings), else the fixture's
@@ -120,10 +85,6 @@ std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vec
     }
   }
   return out;
-}
-
-json resolve_hparams(const EditFlags& f, const harness::ModelConfig& config, std::string& source) {
-  return method_hparams(f.method, f.model, config, f.hparams, source);
 }
 
 void print_edit(const editors::EditManifest& m, const std::string& out) {
@@ -169,7 +130,7 @@ void run_edit_command(const EditFlags& f) {
     job.editor_dir = f.editor;
     job.hparams_source = f.editor;
   } else {
-    job.hparams = resolve_hparams(f, tm.model().config(), job.hparams_source);
+    job.hparams = editors::resolve_method_hparams(f.method, f.model, tm.model().config(), f.hparams, job.hparams_source);
   }
   if (!f.layers.empty()) job.layers = f.layers;
   job.seed = f.seed;
@@ -178,9 +139,9 @@ void run_edit_command(const EditFlags& f) {
   if (!f.corpus.empty()) {
     job.corpus = editors::TextCorpus::from_file(f.corpus);
   } else {
-    job.corpus = fixture_corpus(f.model, tm.model().config().max_positions - 1);
+    job.corpus = fixtures::fixture_training_corpus(f.model, tm.model().config().max_positions - 1);
   }
-  if (!f.no_stats_cache) job.stats_cache_dir = f.stats_cache.empty() ? default_stats_cache() : fs::path(f.stats_cache);
+  if (!f.no_stats_cache) job.stats_cache_dir = f.stats_cache.empty() ? editors::default_stats_cache_dir() : fs::path(f.stats_cache);
   if (f.mom2_tokens >= 0) job.mom2_max_tokens = f.mom2_tokens;
   if (f.sequential) {
     if (f.batch_size <= 0) throw InputError("", "--batch-size", "a positive batch size with --sequential", std::to_string(f.batch_size));
@@ -278,30 +239,8 @@ void run_trace_command(const TraceFlags& f) {
 
 }  // namespace
 
-json method_hparams(const std::string& method, const std::string& model_dir, const harness::ModelConfig& config,
-                    const std::string& hparams_file, std::string& source) {
-  if (!hparams_file.empty()) {
-    source = hparams_file;
-    return editors::read_hparams_file(hparams_file);
-  }
-  const auto model_key = editors::default_hparams_model(model_dir, config);
-  std::string names;
-  for (const auto& n : editors::embedded_hparams_names()) names += (names.empty() ? "" : ", ") + n;
-  if (!model_key) {
-    throw InputError("", "--hparams", "a hyperparameter file for this model", "none",
-                     "no embedded defaults fit " + model_dir + " (embedded: " + names + ")");
-  }
-  const std::string key = method + "/" + *model_key;
-  const auto text = editors::embedded_hparams(key);
-  if (!text) throw InputError("", "--hparams", "a hyperparameter file", "none", "no embedded " + key + " (embedded: " + names + ")");
-  source = "<embedded>/editors/hparams/" + key + ".json";
-  return json::parse(*text);
-}
-
-// The three heatmaps stacked in one SVG file (each drawn by reports/).
 std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
-  std::string body;
-  double y = 0, width = 0;
+  std::vector<reports::CausalTraceFigure> figures;
   for (const auto& [stream, scores] : {std::pair{"resid", &r.resid}, {"mlp", &r.mlp}, {"attn", &r.attn}}) {
     reports::CausalTraceFigure f;
     f.title = title + " (" + stream + ")";
@@ -313,18 +252,9 @@ std::string trace_svg(const editors::TraceResult& r, const std::string& title) {
     f.subject = std::pair{r.subject_begin, r.subject_end};
     f.clean_score = r.clean_prob;
     f.corrupted_score = r.corrupted_prob;
-    std::string svg = reports::causal_trace_svg(f);
-    const auto num = [&](const std::string& attr) {
-      const auto at = svg.find(attr + "=\"");
-      return at == std::string::npos ? 400.0 : std::stod(svg.substr(at + attr.size() + 2));
-    };
-    const double h = num("height"), w = num("width");
-    svg.insert(4, fmt::format(" y=\"{}\"", y));  // "<svg" -> "<svg y=..."
-    body += svg + "\n";
-    y += h + 10;
-    width = std::max(width, w);
+    figures.push_back(std::move(f));
   }
-  return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n{}</svg>\n", width, y, body);
+  return reports::causal_trace_stack_svg(figures);
 }
 
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
@@ -343,10 +273,13 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L, GRACE or a trained MEND editor; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
   edit->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
-  edit->add_option("--method", f->method,
-                   "rome, memit, alphaedit, ft, grace (a codebook adapter, no weight change) or mend (needs --editor)")
-      ->required()
-      ->check(CLI::IsMember({"rome", "memit", "alphaedit", "ft", "grace", "mend"}));
+  std::string method_help = "the editing method:";
+  std::vector<std::string> methods;
+  for (const auto& e : editors::edit_methods()) {
+    method_help += "\n  " + e.name + ": " + e.summary;
+    methods.push_back(e.name);
+  }
+  edit->add_option("--method", f->method, method_help)->required()->check(CLI::IsMember(methods));
   edit->add_option("--editor", f->editor, "the trained MEND editor directory (editgate mend train) for --method mend");
   edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
   edit->add_option("--hparams", f->hparams,

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <map>
 
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/generation.h"
 #include "harness/input_error.h"
 #include "harness/gguf_model.h"

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <map>
 
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "reports/json_report_writer.h"
 #include "reports/write_reports.h"
@@ -76,7 +76,7 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--concept", f->config.concept_dataset,
                     "concept dataset (editgate.erasure_dataset JSON) the erasure suites probe with the eraser")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--spec", f->config.spec, "gate spec JSON (default: the gates of DESIGN.md)")->check(CLI::ExistingFile);
+    cmd->add_option("--spec", f->config.spec, "gate spec JSON (default: the gates of docs/design.md)")->check(CLI::ExistingFile);
     cmd->add_option("--suites", f->suites_csv, "comma-separated suites to run (default: all)");
     cmd->add_option("--report-dir", f->report_dir, "where the reports go (files replaced atomically)");
     cmd->add_option("--device", f->config.device, "cpu, cuda, cuda:N or auto");

@@ -13,7 +13,7 @@
 #include "editors/embedded_hparams.h"
 #include "editors/steering.h"
 #include "harness/checkpoint.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/text_model.h"
 
 namespace editgate::cli {

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "fixtures/fixture_builder.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 
 namespace editgate::cli {
 namespace {

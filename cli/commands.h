@@ -9,9 +9,6 @@
 
 #include <string>
 
-namespace editgate::harness {
-struct ModelConfig;
-}
 namespace editgate::suites {
 struct RunConfig;
 }
@@ -21,7 +18,7 @@ struct TraceResult;
 
 namespace editgate::cli {
 
-// Exit codes everywhere (DESIGN.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
+// Exit codes everywhere (docs/design.md): 0 success/pass, 1 gate failed, 2 bad input, 3 internal error.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitGateFailed = 1;
 inline constexpr int kExitBadInput = 2;
@@ -37,13 +34,8 @@ void register_debug_command(CLI::App& app, int& exit_code);     // debug
 void register_steer_command(CLI::App& app, int& exit_code);     // steer
 void register_mend_command(CLI::App& app, int& exit_code);      // mend train
 
-// Hyperparameters of `method` for a model: `hparams_file` when given, else the
-// embedded editors/hparams/{method}/{model}.json that fits it; `source` names
-// where they came from. InputError when none fits.
-nlohmann::json method_hparams(const std::string& method, const std::string& model_dir,
-                              const harness::ModelConfig& config, const std::string& hparams_file, std::string& source);
-
-// The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element.
+// The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element
+// (the figures are reports/'; this maps the editor's result onto them).
 std::string trace_svg(const editors::TraceResult& r, const std::string& title);
 
 // --model/--base values: a checkpoint directory, a .gguf file, or a packaged

@@ -9,7 +9,7 @@
 
 #include "editors/locate/debug_analysis.h"
 #include "harness/atomic_file.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/text_model.h"
 #include "reports/report_format.h"
 #include "reports/svg_figures.h"

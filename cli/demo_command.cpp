@@ -15,7 +15,7 @@
 #include "editors/concept_dataset.h"
 #include "editors/erase_model.h"
 #include "harness/atomic_file.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
 #include "harness/packaged_models.h"
@@ -49,7 +49,7 @@ struct DemoFlags {
   // Where the committed fixture's gender is linearly readable at the subject's
   // last token (held-out subjects: 0.97 at blocks.2, 0.88 at blocks.1). No layer
   // erases it for unseen subjects: a probe cross-validated over 200 held-out
-  // subjects reads 0.55-0.64 after LEACE at every layer (see the README).
+  // subjects reads 0.55-0.64 after LEACE at every layer (see docs/erasure.md).
   std::string erase_hook = "blocks.2.hook_resid_post";
   uint64_t seed = 0;
 };

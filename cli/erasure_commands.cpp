@@ -12,7 +12,7 @@
 #include "editors/concept_dataset.h"
 #include "editors/erase_model.h"
 #include "editors/erasure_files.h"
-#include "harness/cli/commands.h"
+#include "cli/commands.h"
 #include "harness/hook_names.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
