@@ -61,6 +61,11 @@ std::string clean(std::string text) {
 
 std::vector<std::string> sample_context_templates(harness::TextModel& tm, const ContextTemplateParams& params,
                                                   uint64_t seed) {
+  if (!params.fixed.empty()) {
+    std::vector<std::string> out;
+    for (const auto& group : params.fixed) out.insert(out.end(), group.begin(), group.end());
+    return out;
+  }
   c10::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::vector<std::string> out = {"{}"};
@@ -94,6 +99,19 @@ std::vector<std::string> sample_context_templates(harness::TextModel& tm, const 
         out.push_back(clean(tm.decode(body)) + params.separator + "{}");
       }
     }
+  }
+  return out;
+}
+
+std::vector<int64_t> context_template_groups(const ContextTemplateParams& params) {
+  std::vector<int64_t> out;
+  if (!params.fixed.empty()) {
+    for (const auto& group : params.fixed) out.push_back(static_cast<int64_t>(group.size()));
+    return out;
+  }
+  out.push_back(1);  // "{}"
+  for (const auto& [length, count] : params.length_count) {
+    if (count > 0) out.push_back(count);  // the sampler emits exactly `count` per entry, seed words or not
   }
   return out;
 }

@@ -21,9 +21,14 @@ namespace editgate::editors {
 
 /// "{}" followed by one template per sampled prefix: prefix + separator + "{}".
 /// Deterministic for (model weights, params, seed). Special tokens are never
-/// sampled; "{" and "}" in generated text are replaced by spaces.
+/// sampled; "{" and "}" in generated text are replaced by spaces. With
+/// params.fixed, those templates flattened (nothing is sampled).
 std::vector<std::string> sample_context_templates(harness::TextModel& model, const ContextTemplateParams& params,
                                                   uint64_t seed);
+
+/// How many consecutive templates of sample_context_templates' list form each
+/// group: 1 for "{}", then one count per length entry (or fixed group).
+std::vector<int64_t> context_template_groups(const ContextTemplateParams& params);
 
 /// Token ids of a prompt with the position of the subject's last token.
 struct SubjectPrompt {

@@ -77,7 +77,34 @@ class Fields {
     c.stop_word = get<std::string>("context_stop_word", c.stop_word);
     c.top_k = get<int64_t>("context_top_k", c.top_k);
     if (c.top_k < 1) throw InputError(path_, "context_top_k", "an integer >= 1", std::to_string(c.top_k));
+    c.fixed = get<std::vector<std::vector<std::string>>>("context_templates", c.fixed);
+    if (!c.fixed.empty()) check_fixed_templates(c);
     return c;
+  }
+
+  // Fixed templates replace the sampler: the groups must start with ["{}"] and
+  // hold one slot each, and no sampling field may be set beside them.
+  void check_fixed_templates(ContextTemplateParams& c) const {
+    const std::string expected = "[[\"{}\"], [templates with one \"{}\"], ...]";
+    if (c.fixed.front() != std::vector<std::string>{"{}"}) {
+      throw InputError(path_, "context_templates", expected, json(c.fixed).dump());
+    }
+    for (const auto& group : c.fixed) {
+      if (group.empty()) throw InputError(path_, "context_templates", "no empty group", json(c.fixed).dump());
+      for (const auto& t : group) {
+        const auto slot = t.find("{}");
+        if (slot == std::string::npos || t.find("{}", slot + 2) != std::string::npos) {
+          throw InputError(path_, "context_templates", expected, json(t).dump());
+        }
+      }
+    }
+    for (const char* k : {"context_template_length_params", "context_seed_words"}) {
+      if (j_.contains(k) && !j_.at(k).empty()) {
+        throw InputError(path_, k, "empty or absent when context_templates fixes the templates", j_.at(k).dump());
+      }
+    }
+    c.length_count.clear();
+    c.seed_words.clear();
   }
 
   ValueParams value() {
@@ -146,11 +173,13 @@ class Fields {
 };
 
 ordered_json context_json(const ContextTemplateParams& c) {
-  return {{"context_template_length_params", c.length_count},
-          {"context_seed_words", c.seed_words},
-          {"context_separator", c.separator},
-          {"context_stop_word", c.stop_word},
-          {"context_top_k", c.top_k}};
+  ordered_json j = {{"context_template_length_params", c.length_count},
+                    {"context_seed_words", c.seed_words},
+                    {"context_separator", c.separator},
+                    {"context_stop_word", c.stop_word},
+                    {"context_top_k", c.top_k}};
+  if (!c.fixed.empty()) j["context_templates"] = c.fixed;
+  return j;
 }
 
 void add_value_json(ordered_json& j, const ValueParams& v) {
@@ -203,8 +232,10 @@ MemitHparams parse_memit_hparams(const nlohmann::json& j, const std::string& pat
   h.context.seed_words = {"The", "Therefore", "Because", "I", "You"};
   const auto defaults = h.context;
   h.context = f.context();
-  if (!j.contains("context_template_length_params")) h.context.length_count = defaults.length_count;
-  if (!j.contains("context_seed_words")) h.context.seed_words = defaults.seed_words;
+  if (h.context.fixed.empty()) {
+    if (!j.contains("context_template_length_params")) h.context.length_count = defaults.length_count;
+    if (!j.contains("context_seed_words")) h.context.seed_words = defaults.seed_words;
+  }
   h.value = f.value();
   if (!j.contains("clamp_norm_factor")) h.value.clamp_norm_factor = 0.75;
   h.mom2 = f.mom2();

@@ -18,6 +18,10 @@
 namespace editgate::editors {
 
 /// Context prefixes k* and v* are averaged over (ROME: "{}" plus sampled prefixes).
+/// The templates come in groups: "{}" alone, then one group per
+/// context_template_length_params entry (or per `fixed` group). ROME averages
+/// keys over all templates alike; MEMIT and AlphaEdit average within each group,
+/// then over the groups, as the reference's compute_ks does.
 struct ContextTemplateParams {
   // {tokens per prefix, number of prefixes}; the reference's
   // context_template_length_params. Token counts include the seed word, as there.
@@ -27,6 +31,9 @@ struct ContextTemplateParams {
   std::string stop_word;                // when set, a prefix ends after its first occurrence (complete
                                         // sentences, as a packed training text has them); "" = none
   int64_t top_k = 5;                    // the sampler keeps the k most likely tokens
+  // context_templates: fixed templates instead of sampled ones, as groups; the first
+  // group is exactly ["{}"] and every template holds "{}" once. Empty: sample.
+  std::vector<std::vector<std::string>> fixed;
 };
 
 /// The v*/z optimisation (ROME compute_v, MEMIT compute_z).
@@ -52,7 +59,9 @@ struct Mom2Params {
   int64_t max_tokens = 0;       // token budget; 0: the whole corpus
   int64_t max_length = 0;       // tokens per document; 0: the model's context
   std::string dtype = "float32";  // mom2_dtype: how C is stored
-  double ridge = 0.0;           // C + ridge·mean(diag C)·I before solving (ill-conditioned toy models)
+  double ridge = 0.0;           // C + ridge·mean(diag C)·I before inverting (ROME) or solving (MEMIT); the
+                                // reference adds none. For ill-conditioned C from a small corpus.
+                                // AlphaEdit's projector reads C itself.
 };
 
 struct RomeHparams {

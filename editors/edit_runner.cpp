@@ -45,9 +45,11 @@ void check_layers(const std::vector<int64_t>& layers, int64_t n_layers, const st
   }
 }
 
-// Statistics of `layers` when `m.adjustment`; records their keys in the manifest.
+// Statistics of `layers` when `m.adjustment`; records their keys in the manifest
+// and the ridge the method adds to C (`ridge_used`, relative to mean(diag C), and
+// the absolute amount), so a reader need not know which methods honour mom2_ridge.
 std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const EditJob& job, const Mom2Params& m,
-                                         const std::vector<int64_t>& layers, EditManifest& manifest) {
+                                         const std::vector<int64_t>& layers, double ridge_used, EditManifest& manifest) {
   std::map<int64_t, at::Tensor> out;
   if (!m.adjustment) return out;
   if (!job.corpus) {
@@ -71,7 +73,9 @@ std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const EditJob& 
                                    {"corpus", job.corpus->name()},
                                    {"n_tokens", s.n_tokens},
                                    {"from_cache", s.from_cache},
-                                   {"cache_file", s.cache_file.string()}});
+                                   {"cache_file", s.cache_file.string()},
+                                   {"ridge", ridge_used},
+                                   {"ridge_absolute", ridge_used * s.mom2.diagonal().mean().item<double>()}});
     out[s.layer] = std::move(s.mom2);
   }
   manifest.phase_seconds["statistics"] = seconds_since(t0);
@@ -152,7 +156,7 @@ void run_rome(harness::TextModel& tm, const EditJob& job, EditManifest& man) {
   auto t0 = Clock::now();
   man.context_templates = sample_context_templates(tm, h.context, job.seed);
   man.phase_seconds["context_templates"] = seconds_since(t0);
-  const auto mom2 = statistics(tm, job, h.mom2, {h.layer}, man);
+  const auto mom2 = statistics(tm, job, h.mom2, {h.layer}, h.mom2.ridge, man);
   t0 = Clock::now();
   const auto c_inv = mom2.empty() ? at::Tensor() : rome_inverse_mom2(mom2.at(h.layer), h.mom2.ridge);
   man.phase_seconds["inverse"] = seconds_since(t0);
@@ -190,7 +194,7 @@ void run_memit(harness::TextModel& tm, const EditJob& job, EditManifest& man, Me
   auto t0 = Clock::now();
   man.context_templates = sample_context_templates(tm, h.context, job.seed);
   man.phase_seconds["context_templates"] = seconds_since(t0);
-  auto mom2 = statistics(tm, job, h.mom2, h.layers, man);
+  auto mom2 = statistics(tm, job, h.mom2, h.layers, solver == MemitSolver::kMemit ? h.mom2.ridge : 0.0, man);
   AlphaEditState state;  // one per run: K_p accumulates over this run's rounds only
   Rounds rounds(tm, job);
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();

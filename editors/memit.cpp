@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 
+#include "editors/second_moment.h"
 #include "editors/subject_activations.h"
 #include "harness/gpu_timing.h"
 
@@ -53,6 +54,7 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
   TORCH_CHECK(!requests.empty(), "apply_memit: no requests");
   TORCH_CHECK(solver == MemitSolver::kMemit || state != nullptr, "apply_memit: AlphaEdit needs a state");
   auto& model = tm.model();
+  const auto groups = context_template_groups(h.context);  // the keys' grouping, as the reference's compute_ks
   const int64_t z_layer = h.layers.back();
   const harness::HookPoint z_point{z_layer, harness::HookSite::kResidPost};
   MemitResult out;
@@ -75,7 +77,7 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     up.weight_name = fmt::format("blocks.{}.mlp.W_out", layer);
     range.emplace(fmt::format("memit keys layer {}", layer).c_str());
     t0 = std::chrono::steady_clock::now();
-    const auto k = mean_subject_keys(tm, requests, templates, layer).to(at::kDouble).t().contiguous();  // [d_mlp, n]
+    const auto k = mean_subject_keys(tm, requests, templates, layer, groups).to(at::kDouble).t().contiguous();  // [d_mlp, n]
     const auto cur = bare_prompt_activations(tm, requests, z_point).to(at::kDouble);                   // [n, d_model]
     out.key_seconds += seconds_since(t0);
     range.emplace(fmt::format("memit solve layer {}", layer).c_str());
@@ -90,7 +92,9 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
       state->projector[layer] = alphaedit_projector(c, h.nullspace_threshold, &dims);
       state->null_dims[layer] = dims;
     }
-    const auto delta = solve_layer(k, res, c, h, solver, state, layer);  // [d_model, d_mlp]
+    // MEMIT's λC term takes the ridge (none by default, as the reference); AlphaEdit's projector reads C itself.
+    const auto c_solve = c.defined() && solver == MemitSolver::kMemit ? mom2_with_ridge(c, h.mom2.ridge) : c;
+    const auto delta = solve_layer(k, res, c_solve, h, solver, state, layer);  // [d_model, d_mlp]
     auto w = model.weight(up.weight_name);
     w.add_(delta.to(w.scalar_type()));
     up.delta_w = delta.cpu();
@@ -103,7 +107,7 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     // As the reference does: the keys of this round, recomputed with every layer
     // updated, join K_p for later rounds.
     for (const int64_t layer : h.layers) {
-      const auto k = mean_subject_keys(tm, requests, templates, layer).to(at::kDouble).t();  // [d_mlp, n]
+      const auto k = mean_subject_keys(tm, requests, templates, layer, groups).to(at::kDouble).t();  // [d_mlp, n]
       state->cache_c[layer] = state->cache_c[layer] + k.mm(k.t());
     }
   }

@@ -4,9 +4,11 @@
 //   1. z_i = h_i + δ_i: the residual stream after layer l_L at each subject's
 //      last token, δ_i from value_optimizer.h (all requests batched).
 //   2. For each layer l = R[j] in ascending order, with the updates of the
-//      earlier layers already applied: K [d_mlp, n] the keys averaged over the
-//      context templates, Res = Z − H (recomputed), and
-//        MEMIT:     ΔW = (Res/(L−j)) Kᵀ (λC + KKᵀ)⁻¹                (float64 solve)
+//      earlier layers already applied: K [d_mlp, n] the keys averaged within
+//      each context-template group and then over the groups (the reference's
+//      compute_ks; hparams.context gives the groups), Res = Z − H
+//      (recomputed), and
+//        MEMIT:     ΔW = (Res/(L−j)) Kᵀ (λC + KKᵀ)⁻¹                (float64 solve; C plus mom2_ridge)
 //        AlphaEdit: ΔW = (Res/(L−j)) Kᵀ P (K_pK_pᵀP + KKᵀP + αI)⁻¹  (P: null space of C)
 //      where K_p accumulates the keys of earlier AlphaEdit rounds (sequential editing).
 // Since ΔW = ΔW·P for AlphaEdit, keys in C's principal subspace see no change.
@@ -58,7 +60,9 @@ struct MemitResult {
 /// P = U Uᵀ over the eigenvectors of `mom2` whose eigenvalues are below `threshold`.
 at::Tensor alphaedit_projector(const at::Tensor& mom2, double threshold, int64_t* null_dims = nullptr);
 
-/// Applies one batch of edits in place. `mom2` maps every layer of
+/// Applies one batch of edits in place. `templates` are
+/// sample_context_templates(hparams.context): their grouping comes from
+/// hparams.context (a list of another length is an error). `mom2` maps every layer of
 /// hparams.layers to its statistic (an undefined tensor means C = I). For
 /// AlphaEdit, `state` must be non-null; missing projectors are computed from
 /// `mom2` and the round's keys are added to its cache.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 
+#include "editors/second_moment.h"
 #include "editors/subject_activations.h"
 #include "harness/gpu_timing.h"
 
@@ -65,9 +66,7 @@ RomeUpdate edit_one(harness::TextModel& tm, const EditRequest& r, const RomeHpar
 
 at::Tensor rome_inverse_mom2(const at::Tensor& mom2, double ridge) {
   if (!mom2.defined()) return {};
-  auto c = mom2.to(at::kDouble);
-  if (ridge > 0) c = c + ridge * c.diagonal().mean() * at::eye(c.size(0), c.options());
-  const auto [inv, info] = at::linalg_inv_ex(c);
+  const auto [inv, info] = at::linalg_inv_ex(mom2_with_ridge(mom2, ridge));
   TORCH_CHECK(info.item<int64_t>() == 0, "ROME: the second moment C is singular (", info.item<int64_t>(),
               "); set mom2_ridge in the hyperparameters or collect statistics over more tokens");
   return inv;

@@ -216,6 +216,12 @@ std::vector<SecondMoment> compute_second_moments(harness::TextModel& tm, const T
   return out;
 }
 
+at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge) {
+  auto c = mom2.to(at::kDouble);
+  if (ridge > 0) c = c + ridge * c.diagonal().mean() * at::eye(c.size(0), c.options());
+  return c;
+}
+
 std::filesystem::path default_stats_cache_dir() {
   namespace fs = std::filesystem;
   const auto set = [](const char* name) -> const char* {

@@ -53,6 +53,10 @@ struct SecondMoment {
 std::vector<SecondMoment> compute_second_moments(harness::TextModel& model, const TextCorpus& corpus,
                                                  const SecondMomentOptions& options);
 
+/// C + ridge·mean(diag C)·I in float64: the hparams' mom2_ridge, relative to C's
+/// scale. ridge 0 (the reference's behaviour) gives C itself, as float64.
+at::Tensor mom2_with_ridge(const at::Tensor& mom2, double ridge);
+
 /// Where statistics are cached unless the user says otherwise: $EDITGATE_STATS_CACHE,
 /// else $XDG_CACHE_HOME/editgate/stats, else ~/.cache/editgate/stats, else a
 /// folder under the system's temporary directory.

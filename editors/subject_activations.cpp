@@ -52,7 +52,15 @@ at::Tensor activations_at_subject(harness::TextModel& tm, const std::vector<Subj
 }
 
 at::Tensor mean_subject_keys(harness::TextModel& tm, const std::vector<EditRequest>& requests,
-                             const std::vector<std::string>& templates, int64_t layer, int64_t max_batch) {
+                             const std::vector<std::string>& templates, int64_t layer,
+                             const std::vector<int64_t>& groups, int64_t max_batch) {
+  int64_t grouped = 0;
+  for (const int64_t g : groups) {
+    TORCH_CHECK(g > 0, "mean_subject_keys: empty template group");
+    grouped += g;
+  }
+  TORCH_CHECK(groups.empty() || grouped == static_cast<int64_t>(templates.size()), "mean_subject_keys: groups cover ",
+              grouped, " templates, not ", templates.size());
   std::vector<SubjectPrompt> prompts;
   prompts.reserve(requests.size() * templates.size());
   for (const auto& r : requests) {
@@ -63,7 +71,11 @@ at::Tensor mean_subject_keys(harness::TextModel& tm, const std::vector<EditReque
   const auto keys = activations_at_subject(tm, prompts, {layer, harness::HookSite::kMlpPost}, max_batch);
   const auto n_req = static_cast<int64_t>(requests.size());
   const auto n_tpl = static_cast<int64_t>(templates.size());
-  return keys.view({n_req, n_tpl, keys.size(-1)}).mean(1);  // [n_requests, d_mlp]
+  const auto per_template = keys.view({n_req, n_tpl, keys.size(-1)});  // [n_requests, templates, d_mlp]
+  if (groups.size() <= 1) return per_template.mean(1);                  // [n_requests, d_mlp]
+  std::vector<at::Tensor> group_means;
+  for (const auto& g : per_template.split_with_sizes(groups, 1)) group_means.push_back(g.mean(1));
+  return at::stack(group_means, 0).mean(0);  // [n_requests, d_mlp]
 }
 
 at::Tensor bare_prompt_activations(harness::TextModel& tm, const std::vector<EditRequest>& requests,

@@ -25,8 +25,13 @@ at::Tensor activations_at_subject(harness::TextModel& model, const std::vector<S
 
 /// Per request, the mean over `templates` of the key (blocks.{layer}.mlp.hook_post)
 /// at the subject's last token of the templated prompt: [n_requests, d_mlp].
+/// `groups` (context_template_groups) splits the templates into consecutive
+/// groups: the keys are averaged within each group, then the group means
+/// alike (MEMIT's compute_ks: "{}" weighs 1/2 beside one group of prefixes).
+/// Empty: one group, every template alike (ROME's compute_u).
 at::Tensor mean_subject_keys(harness::TextModel& model, const std::vector<EditRequest>& requests,
-                             const std::vector<std::string>& templates, int64_t layer, int64_t max_batch = 64);
+                             const std::vector<std::string>& templates, int64_t layer,
+                             const std::vector<int64_t>& groups = {}, int64_t max_batch = 64);
 
 /// Per request, the activation at `point` at the subject's last token of the bare prompt: [n_requests, d].
 at::Tensor bare_prompt_activations(harness::TextModel& model, const std::vector<EditRequest>& requests,

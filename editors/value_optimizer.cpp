@@ -133,7 +133,7 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
     act = act.index_put({row_all, row_col}, at_subject + delta.index_select(0, row_req).to(act.scalar_type()));
   });
   torch::optim::Adam opt({delta}, torch::optim::AdamOptions(p.lr));
-  at::Tensor init_kl;                                   // [M, vocab] log P₀ at the essence prompts
+  at::Tensor init_kl;                                   // [M, vocab] log P₀ at the essence prompts (δ = 0)
   auto active = at::ones({n_req}, at::TensorOptions().dtype(at::kBool).device(dev));
   // Each request's bookkeeping at its last active step, kept on the device between host looks.
   const auto stats_options = at::TensorOptions().dtype(at::kDouble).device(dev);
@@ -156,7 +156,9 @@ void optimize_chunk(harness::TextModel& tm, const Chunk& c, harness::HookPoint p
     if (!c.kl_row.empty()) {
       const auto cur = at::log_softmax(logits.index({kl_row, kl_col}).to(at::kFloat), -1);  // [M, vocab]
       if (!init_kl.defined()) init_kl = cur.detach();
-      kl = kl.index_add(0, kl_req, (init_kl.exp() * (init_kl - cur)).sum(1) / kl_per_req);
+      // KL(P_δ ‖ P₀) = Σ P_δ (log P_δ − log P₀): the paper's eq. 4 and the reference's
+      // kl_div(input=log P₀, target=log P_δ, log_target=True), averaged over the essence prompts.
+      kl = kl.index_add(0, kl_req, (cur.exp() * (cur - init_kl)).sum(1) / kl_per_req);
     }
     const auto loss = nll + p.kl_factor * kl + p.weight_decay * delta.norm(2, {1}) / v0_norm.pow(2);
     // Bookkeeping stays on the device; the host looks only every check_every

@@ -4,8 +4,10 @@
 // edit layer): find δ added at the subject's last token that makes the model
 // predict the new target, with
 //   L(δ) = mean over context templates of the target's per-token NLL (teacher
-//          forced) + kl_factor · KL(P₀ ‖ P_δ) at the subject of the essence
+//          forced) + kl_factor · KL(P_δ ‖ P₀) at the subject of the essence
 //          prompts ("{} is a") + weight_decay · ‖δ‖ / ‖v₀‖²,
+// with P_δ the next-token distribution with δ and P₀ the one without (the
+// ROME paper's eq. 4 and the reference's direction; docs/editors.md),
 // Adam, at most num_steps forward passes, early stop when L < early_stop_loss,
 // and ‖δ‖ clamped to clamp_norm_factor · ‖v₀‖ after every step (kmeng01/rome
 // compute_v.py, memit compute_z.py). The reference optimises one request at a

@@ -95,6 +95,29 @@ TEST(EditRun, ManifestDeclaresWhatChanged) {
   EXPECT_EQ(back.requests[1].subject, man.requests[1].subject);
 }
 
+// The ridge on C: none unless mom2_ridge says so (the reference adds none), and
+// the manifest records, per statistic, the ridge the method added (MEMIT's solve
+// honours it; AlphaEdit's projector reads C itself, so 0 there).
+TEST(EditRun, ManifestRecordsTheRidgeOnC) {
+  for (const char* method : {"rome", "memit", "alphaedit"}) {
+    for (const double ridge : {-1.0, 1e-3}) {  // -1: the field left out
+      EditTestModel m;
+      auto job = rome_job(1);
+      job.method = method;
+      job.hparams = {{"layers", {0}}, {"v_num_grad_steps", 2}, {"context_template_length_params", {{3, 1}}}};
+      if (ridge >= 0) job.hparams["mom2_ridge"] = ridge;
+      job.corpus = TextCorpus::from_documents("t", testing::test_corpus_documents(30));
+      const auto man = run_edit(m.model(), job);
+      const double expected = ridge < 0 || job.method == "alphaedit" ? 0.0 : ridge;
+      EXPECT_EQ(man.hparams["mom2_ridge"].get<double>(), ridge < 0 ? 0.0 : ridge) << method;
+      ASSERT_EQ(man.statistics.size(), 1u) << method;
+      EXPECT_EQ(man.statistics[0]["ridge"].get<double>(), expected) << method;
+      const double absolute = man.statistics[0]["ridge_absolute"].get<double>();
+      EXPECT_EQ(absolute > 0, expected > 0) << method << " " << absolute;
+    }
+  }
+}
+
 TEST(EditRun, SequentialRecordsEveryRound) {
   for (const char* method : {"rome", "alphaedit"}) {
     EditTestModel m;

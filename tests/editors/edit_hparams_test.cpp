@@ -59,6 +59,21 @@ TEST(EditHparams, KeepsReferenceDefaults) {
   EXPECT_EQ(to_json(parse_memit_hparams(json(to_json(memit)), "y")), to_json(memit));
 }
 
+// Fixed templates replace the sampler and keep their groups; MEMIT's default
+// seed words and lengths do not come back beside them; the manifest's JSON
+// carries them and reads back the same.
+TEST(EditHparams, FixedContextTemplates) {
+  const json groups = {{"{}"}, {"a b . {}", "c . {}"}};
+  const auto h = parse_memit_hparams({{"layers", {0}}, {"context_templates", groups}}, "m.json");
+  EXPECT_EQ(json(h.context.fixed), groups);
+  EXPECT_TRUE(h.context.length_count.empty());
+  EXPECT_TRUE(h.context.seed_words.empty());
+  const auto j = to_json(h);
+  EXPECT_EQ(j["context_templates"], groups);
+  EXPECT_EQ(json(parse_memit_hparams(json::parse(j.dump()), "again").context.fixed), groups);
+  EXPECT_FALSE(to_json(parse_memit_hparams({{"layers", {0}}}, "m.json")).contains("context_templates"));
+}
+
 TEST(EditHparams, RejectsUnknownAndMistypedFields) {
   auto expect_field = [](const json& j, const std::string& field) {
     try {
@@ -80,6 +95,12 @@ TEST(EditHparams, RejectsUnknownAndMistypedFields) {
   expect_field({{"layers", {1}}, {"insert_key", "last"}}, "insert_key");
   expect_field({{"layers", {1}}, {"kl_prompts", {"no slot"}}}, "kl_prompts");
   expect_field({{"layers", {1}}, {"context_template_length_params", {{0, 3}}}}, "context_template_length_params");
+  expect_field({{"layers", {1}}, {"context_templates", {{"x . {}"}}}}, "context_templates");  // "{}" group first
+  expect_field({{"layers", {1}}, {"context_templates", {{"{}"}, {"a {} b {}"}}}}, "context_templates");
+  expect_field({{"layers", {1}}, {"context_templates", {{"{}"}, {"no slot"}}}}, "context_templates");
+  expect_field({{"layers", {1}}, {"context_templates", {{"{}"}, json::array()}}}, "context_templates");
+  expect_field({{"layers", {1}}, {"context_templates", {{"{}"}}}, {"context_template_length_params", {{5, 2}}}},
+               "context_template_length_params");
   expect_field(json::array(), "");
   EXPECT_NO_THROW(parse_rome_hparams({{"layers", {1}}, {"_comment", "fine"}}, "h.json"));
   EXPECT_THROW(parse_memit_hparams({{"layers", {3, 2}}}, "m.json"), InputError);
