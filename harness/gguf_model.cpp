@@ -8,6 +8,7 @@
 
 #include "harness/gguf_dequant.h"
 #include "harness/input_error.h"
+#include "harness/prompt_template.h"
 #include "harness/tokenizer_pipeline.h"
 
 namespace editgate::harness {
@@ -258,6 +259,18 @@ GgufCheckpoint GgufCheckpoint::open(const fs::path& path) {
   }
   ck.tokenizer_json_ = gpt2_tokenizer_json(f);
   ck.tokenizer_config_ = make_tokenizer_config(f, /*default_add_bos=*/false);
+  // The BOS/EOS rule goes into tokenizer.json's post_processor, where
+  // transformers looks once the checkpoint has a tokenizer.json (it ignores
+  // tokenizer_config.json's add_bos_token then): the saved checkpoint
+  // tokenizes alike in editgate and transformers.
+  auto special = [&](const char* flag, const char* key) -> std::optional<SpecialToken> {
+    const json& c = ck.tokenizer_config_;
+    if (!c[flag].get<bool>() || !c.contains(key)) return std::nullopt;
+    const std::string token = c[key].get<std::string>();
+    return SpecialToken{token, ck.tokenizer_json_["model"]["vocab"][token].get<int64_t>()};
+  };
+  ck.tokenizer_json_["post_processor"] = bos_eos_template(special("add_bos_token", "bos_token"),
+                                                          special("add_eos_token", "eos_token"));
   return ck;
 }
 

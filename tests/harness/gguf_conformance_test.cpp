@@ -84,6 +84,8 @@ class GgufConformanceLlama : public GgufConformance {
     for (const auto& t : info_["texts"]) {
       EXPECT_EQ(tm.tokenizer().encode(t["text"].get<std::string>()), t["ids"].get<std::vector<int64_t>>())
           << t["text"];
+      EXPECT_EQ(tm.encode_prompt(t["text"].get<std::string>()), t["prompt_ids"].get<std::vector<int64_t>>())
+          << t["text"];
     }
   }
   nlohmann::json info_;
@@ -95,7 +97,7 @@ TEST_F(GgufConformanceLlama, LogitsAndTokensMatchTransformers) {
   EXPECT_EQ(tm.loaded().source_format, "gguf");
   EXPECT_FALSE(tm.model().config().tie_word_embeddings);
   EXPECT_EQ(tm.model().config().n_kv_heads, 2);
-  EXPECT_FALSE(tm.adds_bos());
+  EXPECT_TRUE(tm.adds_bos());  // tokenizer.ggml.add_bos_token true
   const double diff = worst_logit_diff(tm);
   std::printf("[conformance] gguf llama logits vs transformers max|diff| %.3g\n", diff);
   RecordProperty("max_abs_diff_logits", ::testing::PrintToString(diff));
