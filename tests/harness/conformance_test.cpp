@@ -175,10 +175,10 @@ void expect_prompt_ids_match(const fs::path& dir, const fs::path& ckpt, const nl
   const auto roundtrip = harness::load_tokenizer(dir / "tokenizer_roundtrip");
   int mismatches = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
-    EXPECT_EQ(tok->encode_prompt(texts[i]), before[i]) << name << " (" << tok->prompt_specials().rule << "): ""
-                                                        << texts[i] << """;
+    EXPECT_EQ(tok->encode_prompt(texts[i]), before[i]) << name << " (" << tok->prompt_specials().rule << "): '"
+                                                        << texts[i] << "'";
     EXPECT_EQ(roundtrip->encode_prompt(texts[i]), after[i])
-        << name << " after save_pretrained (" << roundtrip->prompt_specials().rule << "): "" << texts[i] << """;
+        << name << " after save_pretrained (" << roundtrip->prompt_specials().rule << "): '" << texts[i] << "'";
     mismatches += (tok->encode_prompt(texts[i]) != before[i]) + (roundtrip->encode_prompt(texts[i]) != after[i]);
   }
   std::printf("[conformance] %-22s prompt ids vs AutoTokenizer (%s): %zu texts x 2, %d differ\n", name.c_str(),

@@ -382,23 +382,22 @@ TEST(PromptSpecials, ClassesThatRebuildThePostProcessor) {
 }
 
 TEST(PromptSpecials, RobertaSequenceAndByteLevelProcessors) {
-  const auto roberta = load_tokenizer_json_text(
-      byte_level_with({{"type", "Sequence"},
-                       {"processors", {{{"type", "ByteLevel"}, {"trim_offsets", false}},
-                                       {{"type", "RobertaProcessing"}, {"cls", {"<s>", 262}}, {"sep", {"<|eot|>", 261}}}}}}),
-      "roberta");
+  const auto roberta = load_tokenizer_json_text(byte_level_with(nlohmann::json::parse(R"({"type": "Sequence",
+      "processors": [{"type": "ByteLevel", "trim_offsets": false},
+                     {"type": "RobertaProcessing", "cls": ["<s>", 262], "sep": ["<|eot|>", 261]}]})")),
+                                                 "roberta");
   EXPECT_EQ(roberta->prompt_specials().before, (Ids{262}));
   EXPECT_EQ(roberta->prompt_specials().after, (Ids{261}));
-  EXPECT_TRUE(load_tokenizer_json_text(byte_level_with({{"type", "ByteLevel"}}), "bl")->prompt_specials().before.empty());
+  const auto byte_level = load_tokenizer_json_text(byte_level_with(nlohmann::json::parse(R"({"type": "ByteLevel"})")), "bl");
+  EXPECT_TRUE(byte_level->prompt_specials().before.empty());
 }
 
 TEST(PromptSpecials, RejectsUnknownProcessorsAndTemplateTokens) {
-  EXPECT_THROW(load_tokenizer_json_text(byte_level_with({{"type", "Mystery"}}), "x"), InputError);
-  EXPECT_THROW(load_tokenizer_json_text(
-                   byte_level_with({{"type", "TemplateProcessing"},
-                                    {"single", {{{"SpecialToken", {{"id", "<nope>"}, {"type_id", 0}}}}}}}}),
-                   "x"),
-               InputError);
+  const std::string mystery = byte_level_with(nlohmann::json::parse(R"({"type": "Mystery"})"));
+  EXPECT_THROW(load_tokenizer_json_text(mystery, "x"), InputError);
+  const std::string unknown_token = byte_level_with(nlohmann::json::parse(
+      R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<nope>", "type_id": 0}}]})"));
+  EXPECT_THROW(load_tokenizer_json_text(unknown_token, "x"), InputError);
   const fs::path dir = fresh_dir("rule_bad_flag");
   write(dir / "tokenizer.json", byte_level_json());
   write(dir / "tokenizer_config.json", R"({"add_bos_token": "yes"})");
