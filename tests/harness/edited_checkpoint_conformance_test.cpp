@@ -3,8 +3,9 @@
 // Llama, and on a Llama read from a GGUF file) is loaded by
 // tests/conformance/hf_logits.py with AutoTokenizer and AutoModelForCausalLM;
 // its prompt ids must equal editgate's and its logits editgate's within 1e-4
-// (max difference printed per checkpoint). Skips without the .venv's python or
-// the editgate binary.
+// (max difference printed per checkpoint). It runs the editgate binary of this
+// build tree ($EDITGATE_CLI, else found beside this test binary) and skips
+// without it or without the .venv's python.
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -32,10 +33,22 @@ constexpr double kLogitTol = 1e-4;
 const fs::path kSource = EDITGATE_SOURCE_DIR;
 const fs::path kPython = kSource / ".venv" / "bin" / "python";
 
-class HfLoadConformance : public ::testing::Test {
+// The CLI of this build tree: harness_tests does not link it, so it is looked
+// up at run time (build/tests/harness_tests -> build/{cli,harness/cli}/editgate).
+fs::path editgate_cli() {
+  if (const char* env = std::getenv("EDITGATE_CLI"); env != nullptr && *env != '\0') return env;
+  const fs::path build = fs::canonical("/proc/self/exe").parent_path().parent_path();
+  for (const fs::path& p : {build / "cli" / "editgate", build / "harness" / "cli" / "editgate"}) {
+    if (fs::exists(p)) return p;
+  }
+  return build / "harness" / "cli" / "editgate";
+}
+
+class ConformanceEditedCheckpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(EDITGATE_CLI)) GTEST_SKIP() << "no " << EDITGATE_CLI << " (build the editgate target)";
+    cli_ = editgate_cli();
+    if (!fs::exists(cli_)) GTEST_SKIP() << "no " << cli_ << " (build the editgate target)";
     if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython << " (run scripts/setup.sh)";
     // Few ROME steps, no covariance and no generated context templates: this
     // test is about the files, not the edit (and templates the random GGUF
@@ -58,7 +71,7 @@ class HfLoadConformance : public ::testing::Test {
   fs::path edit(const fs::path& base, const json& request) {
     std::ofstream(dir_ / "request.json") << json::array({request}).dump();
     const fs::path out = dir_ / "edited";
-    const int code = run(q(EDITGATE_CLI) + " edit --model " + q(base) + " --method rome --requests " +
+    const int code = run(q(cli_) + " edit --model " + q(base) + " --method rome --requests " +
                          q(dir_ / "request.json") + " --hparams " + q(dir_ / "hparams.json") +
                          " --no-stats-cache --out " + q(out));
     EXPECT_EQ(code, 0) << log();
@@ -105,10 +118,11 @@ class HfLoadConformance : public ::testing::Test {
   }
 
   TempDir dir_;
+  fs::path cli_;         // the editgate binary
   std::string skipped_;  // set when the reference script lacks its packages
 };
 
-TEST_F(HfLoadConformance, RomeEditedGpt2FixtureMatchesTransformers) {
+TEST_F(ConformanceEditedCheckpoint, RomeEditedGpt2FixtureMatchesTransformers) {
   const auto first = json::parse(read_text_file(kSource / "fixtures" / "default" / "requests" / "edits.counterfact.json"))[0];
   const fs::path edited = edit(kSource / "fixtures" / "default", first);
   ASSERT_FALSE(HasFailure());
@@ -121,7 +135,7 @@ TEST_F(HfLoadConformance, RomeEditedGpt2FixtureMatchesTransformers) {
   EXPECT_LT(diff, kLogitTol);
 }
 
-TEST_F(HfLoadConformance, RomeEditedTinyLlamaMatchesTransformers) {
+TEST_F(ConformanceEditedCheckpoint, RomeEditedTinyLlamaMatchesTransformers) {
   write_random_text_model(dir_ / "base", "llama");
   const fs::path edited = edit(dir_ / "base", request("{} was born in the", "ka lo", "north", "south"));
   ASSERT_FALSE(HasFailure());
@@ -130,7 +144,7 @@ TEST_F(HfLoadConformance, RomeEditedTinyLlamaMatchesTransformers) {
   EXPECT_LT(diff, kLogitTol);
 }
 
-TEST_F(HfLoadConformance, RomeEditedGgufLlamaMatchesTransformers) {
+TEST_F(ConformanceEditedCheckpoint, RomeEditedGgufLlamaMatchesTransformers) {
   static const ReferenceDir refs = make_reference_dir("EDITGATE_GGUF_CONFORMANCE_DIR", "make_gguf_references.py");
   if (!refs.error.empty()) GTEST_FAIL() << refs.error;
   if (!refs.skip.empty()) GTEST_SKIP() << refs.skip;
