@@ -280,7 +280,10 @@ std::map<std::string, std::string> GgufCheckpoint::companion_files() const {
 
 std::unique_ptr<Tokenizer> GgufCheckpoint::tokenizer() const {
   auto tok = load_tokenizer_json_text(tokenizer_json_.dump(), path().string() + " (tokenizer.ggml.*)");
-  SpecialTokens s;
+  // The metadata's ids over what the tokenizer.json gives, as load_tokenizer
+  // reads a checkpoint saved from this file (tokenizer_config.json over
+  // tokenizer.json): both tokenizers then compare equal (tokenizer_diff.h).
+  SpecialTokens s = tok->special_tokens();
   for (const auto& [member, key] : {std::pair{&SpecialTokens::bos, "tokenizer.ggml.bos_token_id"},
                                     std::pair{&SpecialTokens::eos, "tokenizer.ggml.eos_token_id"},
                                     std::pair{&SpecialTokens::pad, "tokenizer.ggml.padding_token_id"},

@@ -19,6 +19,7 @@
 #include "harness/gguf_reader.h"
 #include "harness/safetensors_reader.h"
 #include "harness/text_model.h"
+#include "harness/tokenizer_diff.h"
 #include "tests/harness/reference_dir.h"
 #include "tests/harness/tiny_checkpoint.h"
 
@@ -114,6 +115,9 @@ TEST_F(GgufConformanceLlama, SavedAsHfCheckpointReloadsTheSame) {
   EXPECT_EQ(hf.loaded().source_format, "safetensors");
   EXPECT_EQ(hf.loaded().weights_sha256, tm.loaded().weights_sha256);
   EXPECT_EQ(hf.adds_bos(), tm.adds_bos());
+  // The same tokenizer in every respect the gate compares (else gating a GGUF
+  // base against its edit would fail Audit with "tokenizer differs").
+  EXPECT_EQ(harness::tokenizer_differences(tm.tokenizer(), hf.tokenizer()), std::vector<std::string>{});
   EXPECT_LT(worst_logit_diff(hf), kLogitTol);
   expect_same_tokens(hf);
 }
