@@ -464,7 +464,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const
   }
   SpecialTokens s;
   PromptSpecials prompt;
-  prompt.rule = "post_processor of " + source;
+  prompt.rule = (j.value("post_processor", Json()).is_null() ? "no post_processor in " : "post_processor of ") + source;
   post_processor_specials(r, j.value("post_processor", Json()), "post_processor", *tok, s, prompt);
   if (unk) s.unk = tok->token_to_id(*unk);
   name_specials(tok->pipeline(), s);
