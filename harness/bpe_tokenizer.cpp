@@ -1,5 +1,6 @@
 #include "harness/bpe_tokenizer.h"
 
+#include <algorithm>
 #include <queue>
 
 #include "harness/input_error.h"
@@ -181,6 +182,17 @@ std::vector<int64_t> BpeTokenizer::tokenize_piece(std::string_view piece) const 
   std::vector<int64_t> ids;
   for (int i = 0; i >= 0; i = next[i]) ids.push_back(symbols[i]);
   return ids;
+}
+
+std::vector<std::pair<int64_t, int64_t>> BpeTokenizer::merge_ids() const {
+  std::vector<std::pair<int32_t, uint64_t>> ranked;  // (rank, pair key); ranks may skip repeated merges
+  ranked.reserve(merges_.size());
+  for (const auto& [key, merge] : merges_) ranked.emplace_back(merge.rank, key);
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::pair<int64_t, int64_t>> out;
+  out.reserve(ranked.size());
+  for (const auto& [rank, key] : ranked) out.emplace_back(static_cast<int64_t>(key >> 32), static_cast<int64_t>(key & 0xFFFFFFFFu));
+  return out;
 }
 
 }  // namespace editgate::harness

@@ -45,6 +45,7 @@ class BpeTokenizer final : public PipelineTokenizer {
 
   std::string kind() const override { return "bpe"; }
   bool byte_level() const { return byte_level_; }
+  std::vector<std::pair<int64_t, int64_t>> merge_ids() const override;
 
  protected:
   void encode_piece(std::string_view piece, std::vector<int64_t>& out) const override;

@@ -8,6 +8,7 @@
 
 #include "harness/gguf_dequant.h"
 #include "harness/input_error.h"
+#include "harness/prompt_template.h"
 #include "harness/tokenizer_pipeline.h"
 
 namespace editgate::harness {
@@ -258,6 +259,18 @@ GgufCheckpoint GgufCheckpoint::open(const fs::path& path) {
   }
   ck.tokenizer_json_ = gpt2_tokenizer_json(f);
   ck.tokenizer_config_ = make_tokenizer_config(f, /*default_add_bos=*/false);
+  // The BOS/EOS rule goes into tokenizer.json's post_processor, where
+  // transformers looks once the checkpoint has a tokenizer.json (it ignores
+  // tokenizer_config.json's add_bos_token then): the saved checkpoint
+  // tokenizes alike in editgate and transformers.
+  auto special = [&](const char* flag, const char* key) -> std::optional<SpecialToken> {
+    const json& c = ck.tokenizer_config_;
+    if (!c[flag].get<bool>() || !c.contains(key)) return std::nullopt;
+    const std::string token = c[key].get<std::string>();
+    return SpecialToken{token, ck.tokenizer_json_["model"]["vocab"][token].get<int64_t>()};
+  };
+  ck.tokenizer_json_["post_processor"] = bos_eos_template(special("add_bos_token", "bos_token"),
+                                                          special("add_eos_token", "eos_token"));
   return ck;
 }
 
@@ -267,7 +280,10 @@ std::map<std::string, std::string> GgufCheckpoint::companion_files() const {
 
 std::unique_ptr<Tokenizer> GgufCheckpoint::tokenizer() const {
   auto tok = load_tokenizer_json_text(tokenizer_json_.dump(), path().string() + " (tokenizer.ggml.*)");
-  SpecialTokens s;
+  // The metadata's ids over what the tokenizer.json gives, as load_tokenizer
+  // reads a checkpoint saved from this file (tokenizer_config.json over
+  // tokenizer.json): both tokenizers then compare equal (tokenizer_diff.h).
+  SpecialTokens s = tok->special_tokens();
   for (const auto& [member, key] : {std::pair{&SpecialTokens::bos, "tokenizer.ggml.bos_token_id"},
                                     std::pair{&SpecialTokens::eos, "tokenizer.ggml.eos_token_id"},
                                     std::pair{&SpecialTokens::pad, "tokenizer.ggml.padding_token_id"},

@@ -10,31 +10,9 @@
 #include "harness/steering_adapter.h"
 #include "harness/gguf_model.h"
 #include "harness/input_error.h"
-#include "harness/json_file.h"
 
 namespace editgate::harness {
 namespace {
-
-// Without tokenizer_config.json: GPT-2, GPT-J and Pythia were trained without BOS, the Llama family with it.
-bool default_add_bos(const ModelConfig& config, const Tokenizer& tok) {
-  const auto& t = config.model_type;
-  return t != "gpt2" && t != "gptj" && t != "gpt_neox" && tok.bos_id().has_value();
-}
-
-bool read_add_bos(const std::filesystem::path& dir, const ModelConfig& config, const Tokenizer& tok) {
-  const auto path = dir / "tokenizer_config.json";
-  if (std::filesystem::exists(path)) {
-    const auto j = read_json_file(path);
-    if (!j.is_object()) throw InputError(path.string(), "", "a JSON object", j.type_name());
-    if (j.contains("add_bos_token")) {
-      if (!j["add_bos_token"].is_boolean()) {
-        throw InputError(path.string(), "add_bos_token", "true or false", j["add_bos_token"].dump());
-      }
-      return j["add_bos_token"].get<bool>() && tok.bos_id().has_value();
-    }
-  }
-  return default_add_bos(config, tok);
-}
 
 struct AdapterFile {
   std::string kind;  // kCodebookAdapterKind | kSteeringAdapterKind
@@ -74,12 +52,10 @@ TextModel TextModel::load(const std::filesystem::path& dir, const LoadOptions& o
     const auto ck = GgufCheckpoint::open(dir);
     m.loaded_ = load_gguf_model(ck, options);
     m.tokenizer_ = ck.tokenizer();
-    m.add_bos_ = ck.tokenizer_config()["add_bos_token"].get<bool>() && m.tokenizer_->bos_id().has_value();
     return m;
   }
   m.loaded_ = load_model(dir, options);
   m.tokenizer_ = load_tokenizer(dir);
-  m.add_bos_ = read_add_bos(dir, m.loaded_.model->config(), *m.tokenizer_);
   if (const auto a = adapter_file(dir)) {
     const auto& config = m.loaded_.model->config();
     if (a->kind == kCodebookAdapterKind) {
@@ -97,7 +73,6 @@ TextModel TextModel::from_memory(std::unique_ptr<Transformer> model, std::unique
   TextModel m;
   m.loaded_.model = std::move(model);
   m.tokenizer_ = std::move(tokenizer);
-  m.add_bos_ = default_add_bos(m.loaded_.model->config(), *m.tokenizer_);
   return m;
 }
 
@@ -107,7 +82,6 @@ TextModel& TextModel::operator=(TextModel&& other) noexcept {
   steering_.reset();
   loaded_ = std::move(other.loaded_);
   tokenizer_ = std::move(other.tokenizer_);
-  add_bos_ = other.add_bos_;
   adapter_ = std::move(other.adapter_);
   steering_ = std::move(other.steering_);
   return *this;
@@ -127,13 +101,9 @@ void TextModel::install_codebook(Codebook codebook) {
   if (codebook.size() > 0) adapter_ = std::make_unique<CodebookAdapter>(*loaded_.model, std::move(codebook));
 }
 
-std::vector<int64_t> TextModel::encode_prompt(std::string_view text) const {
-  std::vector<int64_t> ids;
-  if (add_bos_) ids.push_back(*tokenizer_->bos_id());
-  const auto body = tokenizer_->encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
-}
+bool TextModel::adds_bos() const { return !tokenizer_->prompt_specials().before.empty(); }
+
+std::vector<int64_t> TextModel::encode_prompt(std::string_view text) const { return tokenizer_->encode_prompt(text); }
 
 std::vector<int64_t> TextModel::encode_continuation(std::string_view text) const { return tokenizer_->encode(text); }
 

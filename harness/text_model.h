@@ -28,8 +28,8 @@ class TextModel {
   static TextModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
   // A model built in memory (the benchmarks' random-weight shapes, too large to
   // write and read back per run): no checkpoint directory (dir() is empty,
-  // weights_sha256 unset), no adapter; BOS first as for a checkpoint without
-  // tokenizer_config.json (the Llama family, when the tokenizer has one).
+  // weights_sha256 unset), no adapter; special tokens by the
+  // tokenizer's prompt_specials() as for a checkpoint.
   static TextModel from_memory(std::unique_ptr<Transformer> model, std::unique_ptr<Tokenizer> tokenizer);
   TextModel(TextModel&&) noexcept;
   TextModel& operator=(TextModel&&) noexcept;
@@ -40,9 +40,13 @@ class TextModel {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const LoadedModel& loaded() const { return loaded_; }
   const std::filesystem::path& dir() const { return loaded_.dir; }
-  bool adds_bos() const { return add_bos_; }
+  // Whether prompts start with special tokens (BOS), by HF's rule (Tokenizer::prompt_specials).
+  bool adds_bos() const;
 
-  // Ids of a prompt: BOS first when the model was trained that way.
+  // Ids of a prompt as HF's tokenizer(text) gives them: BOS first when the
+  // tokenizer's rule says so. Specials a template appends after the text (an
+  // EOS) are left out: a continuation follows the prompt (encode_continuation),
+  // and no causal LM editgate runs has them; Tokenizer::prompt_specials shows them.
   std::vector<int64_t> encode_prompt(std::string_view text) const;
   // Ids of a continuation (no BOS). CounterFact targets carry their leading space.
   std::vector<int64_t> encode_continuation(std::string_view text) const;
@@ -61,7 +65,6 @@ class TextModel {
   TextModel() = default;
   LoadedModel loaded_;
   std::unique_ptr<Tokenizer> tokenizer_;
-  bool add_bos_ = false;  // tokenizer_config.json add_bos_token, else true for the Llama family
   // After loaded_, so it is destroyed (its hooks removed) before the model.
   std::unique_ptr<CodebookAdapter> adapter_;
   std::unique_ptr<SteeringAdapter> steering_;

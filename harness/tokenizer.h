@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace editgate::harness {
@@ -26,6 +27,16 @@ struct SpecialTokens {
   std::optional<int64_t> eos;
   std::optional<int64_t> pad;
   std::optional<int64_t> unk;
+};
+
+/// The special tokens HF's `tokenizer(text)` (add_special_tokens=True) puts
+/// around a single text, decided as transformers 5.23 decides it (see
+/// load_tokenizer): `before` holds BOS for the Llama family, nothing for GPT-2.
+struct PromptSpecials {
+  std::vector<int64_t> before;  // ids prepended, in order
+  std::vector<int64_t> after;   // ids appended (an EOS template); none for the causal LMs editgate runs
+  std::string rule;             // where the rule came from, for messages ("tokenizer.json post_processor", ...)
+  bool operator==(const PromptSpecials& o) const { return before == o.before && after == o.after; }
 };
 
 class Tokenizer {
@@ -55,25 +66,46 @@ class Tokenizer {
   /// "bpe", "wordlevel" or "sentencepiece".
   virtual std::string kind() const = 0;
 
+  /// The BPE merges as (left id, right id), highest priority first; empty for
+  /// kinds without merges (WordLevel) or that keep them private (SentencePiece).
+  virtual std::vector<std::pair<int64_t, int64_t>> merge_ids() const { return {}; }
+
   std::optional<int64_t> bos_id() const { return special_.bos; }
   std::optional<int64_t> eos_id() const { return special_.eos; }
   std::optional<int64_t> pad_id() const { return special_.pad; }
   std::optional<int64_t> unk_id() const { return special_.unk; }
   const SpecialTokens& special_tokens() const { return special_; }
+  /// Which special tokens a prompt gets around it (HF's rule for this tokenizer).
+  const PromptSpecials& prompt_specials() const { return prompt_; }
+  /// Ids of a prompt: prompt_specials().before, then encode(text). The `after`
+  /// specials are left out (a continuation follows; see TextModel::encode_prompt).
+  std::vector<int64_t> encode_prompt(std::string_view text) const {
+    std::vector<int64_t> ids = prompt_.before;
+    const std::vector<int64_t> body = encode(text);
+    ids.insert(ids.end(), body.begin(), body.end());
+    return ids;
+  }
 
   /// Replaces the special-token ids (the loaders call it once, after reading
   /// tokenizer_config.json / special_tokens_map.json).
   void set_special_tokens(const SpecialTokens& special) { special_ = special; }
+  void set_prompt_specials(PromptSpecials prompt) { prompt_ = std::move(prompt); }
 
  protected:
   SpecialTokens special_;  // ids of bos/eos/pad/unk, from the tokenizer files
+  PromptSpecials prompt_;  // special tokens around a prompt (none unless a loader sets them)
 };
 
 /// Loads the tokenizer of an HF checkpoint directory (or of a GGUF file, from
 /// its metadata; see gguf_model.h): tokenizer.json, else
 /// vocab.json + merges.txt, else tokenizer.model. Special tokens are taken from
 /// tokenizer_config.json and special_tokens_map.json when present, else from
-/// tokenizer.json. Throws InputError (naming the directory and a hint) when
+/// tokenizer.json. prompt_specials() follows transformers 5.23's AutoTokenizer:
+/// with a tokenizer.json, its post_processor decides and tokenizer_config.json's
+/// add_bos_token/add_eos_token are ignored (transformers drops them), except for
+/// the classes that rebuild the post_processor themselves (CodeLlamaTokenizer:
+/// always BOS; GPTNeoXTokenizer: none); without one (vocab.json + merges.txt,
+/// tokenizer.model), add_bos_token/add_eos_token decide (default false). Throws InputError (naming the directory and a hint) when
 /// none of those files exists, and InputError naming the file and field when
 /// one is malformed or uses a feature editgate does not implement.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir);

@@ -69,7 +69,7 @@ struct Reader {
   bool flag(const Json& obj, const std::string& key, const std::string& field, bool fallback) const {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) fail(field + "." + key, "true or false", type_name(*it));
+    if (!it->is_boolean()) fail(field.empty() ? key : field + "." + key, "true or false", type_name(*it));
     return it->get<bool>();
   }
   std::optional<std::string> optional_string(const Json& obj, const std::string& key,
@@ -232,32 +232,67 @@ std::vector<std::pair<std::string, int64_t>> parse_vocab(const Reader& r, const 
   return out;
 }
 
-// Special ids named in a post_processor (TemplateProcessing, RobertaProcessing).
-// Best effort: it only decides bos/eos, so odd shapes are skipped, not errors.
-void template_specials(const Json& j, const PipelineTokenizer& tok, SpecialTokens& s) {
-  auto token_id = [&](const Json& obj, const auto& key) -> std::optional<int64_t> {
-    if (!obj.is_object() || !obj.contains(key)) return std::nullopt;
-    const Json& v = obj[key];
-    const Json& name = v.is_array() && !v.empty() ? v[0] : v;
-    return name.is_string() ? tok.token_to_id(name.template get<std::string>()) : std::nullopt;
+// The special ids a post_processor puts around a single text (HF
+// TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel, Sequence),
+// and bos/eos from them when nothing set those yet. An id the template names
+// but the vocabulary lacks is an error: HF would refuse the file too.
+void post_processor_specials(const Reader& r, const Json& j, const std::string& field,
+                             const PipelineTokenizer& tok, SpecialTokens& s, PromptSpecials& prompt) {
+  if (j.is_null()) return;
+  const std::string type = r.string_at(j, "type", field);
+  auto id_of = [&](const std::string& token, const std::string& where) {
+    const auto id = tok.token_to_id(token);
+    if (!id) r.fail(where, "a token of the vocabulary", "\"" + token + "\"");
+    return *id;
   };
-  if (!j.is_object() || !j.contains("type")) return;
-  const Json& type = j["type"];
-  if (type == "Sequence" && j.contains("processors") && j["processors"].is_array()) {
-    for (const auto& p : j["processors"]) template_specials(p, tok, s);
-  } else if (type == "RobertaProcessing") {
-    if (!s.bos) s.bos = token_id(j, "cls");
-    if (!s.eos) s.eos = token_id(j, "sep");
-  } else if (type == "TemplateProcessing" && j.contains("single") && j["single"].is_array()) {
-    bool after_sequence = false;
-    for (const auto& piece : j["single"]) {
-      if (!piece.is_object()) continue;
-      if (piece.contains("Sequence")) after_sequence = true;
-      const auto id = token_id(piece.value("SpecialToken", Json()), "id");
-      if (!after_sequence && !s.bos) s.bos = id;
-      if (after_sequence && !s.eos) s.eos = id;
+  PromptSpecials own;  // this processor's tokens, wrapped around what earlier ones added
+  if (type == "Sequence") {
+    const Json& list = r.get(j, "processors", field);
+    if (!list.is_array()) r.fail(field + ".processors", "an array", type_name(list));
+    for (size_t i = 0; i < list.size(); ++i) {
+      post_processor_specials(r, list[i], field + ".processors[" + std::to_string(i) + "]", tok, s, prompt);
     }
+    return;
+  } else if (type == "RobertaProcessing" || type == "BertProcessing") {
+    for (const char* key : {"cls", "sep"}) {  // ["<s>", 0]: HF uses the id written there
+      const Json& pair = r.get(j, key, field);
+      if (!pair.is_array() || pair.size() != 2) r.fail(field + "." + key, "[token, id]", pair.dump());
+      const int64_t id = r.integer(pair[1], field + "." + key + "[1]");
+      (std::string(key) == "cls" ? own.before : own.after).push_back(id);
+    }
+    if (!s.bos) s.bos = own.before[0];
+    if (!s.eos) s.eos = own.after[0];
+  } else if (type == "TemplateProcessing") {
+    const Json& single = r.get(j, "single", field);
+    if (!single.is_array()) r.fail(field + ".single", "an array", type_name(single));
+    const Json specials = j.value("special_tokens", Json::object());
+    bool after_sequence = false;
+    for (size_t i = 0; i < single.size(); ++i) {
+      const std::string where = field + ".single[" + std::to_string(i) + "]";
+      const Json& piece = single[i];
+      if (piece.is_object() && piece.contains("Sequence")) {
+        after_sequence = true;
+        continue;
+      }
+      const std::string name = r.string_at(r.get(piece, "SpecialToken", where), "id", where + ".SpecialToken");
+      std::vector<int64_t> ids;
+      if (specials.is_object() && specials.contains(name) && specials[name].contains("ids")) {
+        for (const auto& id : specials[name]["ids"]) ids.push_back(r.integer(id, field + ".special_tokens." + name));
+      } else {
+        ids.push_back(id_of(name, where + ".SpecialToken.id"));
+      }
+      auto& side = after_sequence ? own.after : own.before;
+      side.insert(side.end(), ids.begin(), ids.end());
+      auto& named = after_sequence ? s.eos : s.bos;
+      if (!named && ids.size() == 1) named = ids[0];
+    }
+  } else if (type != "ByteLevel") {
+    r.unsupported(field, type, "TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel or Sequence");
   }
+  own.before.insert(own.before.end(), prompt.before.begin(), prompt.before.end());
+  own.after.insert(own.after.begin(), prompt.after.begin(), prompt.after.end());
+  prompt.before = std::move(own.before);
+  prompt.after = std::move(own.after);
 }
 
 // Well-known names of special added tokens, for fields nothing else set.
@@ -298,6 +333,50 @@ void config_specials(const fs::path& file, const Tokenizer& tok, SpecialTokens& 
     if (!id) r.fail(key, "a token of the vocabulary", "\"" + token + "\"");
     s.*member = from_files.*member = id;
   }
+}
+
+// The tokenizer class AutoTokenizer instantiates: tokenizer_config.json's
+// tokenizer_class without "Fast" (an alias in transformers 5), else the class
+// config.json's model_type maps to; only the classes whose prompt rule differs
+// from the generic one matter here, so other model types give "".
+std::string hf_tokenizer_class(const fs::path& dir, const Json& config) {
+  if (config.is_object() && config.contains("tokenizer_class") && config["tokenizer_class"].is_string()) {
+    std::string name = config["tokenizer_class"].get<std::string>();
+    if (name.ends_with("Fast")) name.resize(name.size() - 4);
+    return name;
+  }
+  if (!fs::is_regular_file(dir / "config.json")) return "";
+  const Json model = Json::parse(read_file(dir / "config.json", "an HF config.json"), nullptr, false);
+  if (model.is_object() && model.value("model_type", Json()) == "gpt_neox") return "GPTNeoXTokenizer";
+  return "";
+}
+
+// transformers 5.23's special-token rule for a checkpoint directory (see
+// load_tokenizer in tokenizer.h; tokenization_utils_base._from_pretrained pops
+// add_bos_token/add_eos_token whenever a tokenizer.json is present, and
+// TokenizersBackend.update_post_processor builds "bos $A eos" from them otherwise).
+PromptSpecials hf_prompt_specials(const fs::path& dir, const Tokenizer& tok, bool has_tokenizer_json) {
+  const fs::path file = dir / "tokenizer_config.json";
+  const Json config = fs::is_regular_file(file) ? parse_json(file, "a JSON object") : Json::object();
+  const std::string cls = hf_tokenizer_class(dir, config);
+  // Checked even where transformers ignores them: a non-boolean is a broken file.
+  const Reader r{file.string()};
+  const bool add_bos = r.flag(config, "add_bos_token", "", false);
+  const bool add_eos = r.flag(config, "add_eos_token", "", false);
+  PromptSpecials p;
+  if (has_tokenizer_json && cls == "GPTNeoXTokenizer") {
+    p.rule = "GPTNeoXTokenizer (rebuilds its post_processor without special tokens)";
+  } else if (has_tokenizer_json && cls == "CodeLlamaTokenizer") {
+    if (tok.bos_id()) p.before.push_back(*tok.bos_id());
+    p.rule = "CodeLlamaTokenizer (always BOS)";
+  } else if (has_tokenizer_json) {
+    p = tok.prompt_specials();
+  } else {
+    if (add_bos && tok.bos_id()) p.before.push_back(*tok.bos_id());
+    if (add_eos && tok.eos_id()) p.after.push_back(*tok.eos_id());
+    p.rule = "add_bos_token/add_eos_token of " + file.string() + " (default false)";
+  }
+  return p;
 }
 
 }  // namespace
@@ -384,10 +463,13 @@ std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const
            "WordPiece and Unigram are not implemented; use tokenizer.model for SentencePiece models");
   }
   SpecialTokens s;
-  template_specials(j.value("post_processor", Json()), *tok, s);
+  PromptSpecials prompt;
+  prompt.rule = (j.value("post_processor", Json()).is_null() ? "no post_processor in " : "post_processor of ") + source;
+  post_processor_specials(r, j.value("post_processor", Json()), "post_processor", *tok, s, prompt);
   if (unk) s.unk = tok->token_to_id(*unk);
   name_specials(tok->pipeline(), s);
   tok->set_special_tokens(s);
+  tok->set_prompt_specials(std::move(prompt));
   return tok;
 }
 
@@ -432,7 +514,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
     throw InputError(model_dir.string(), "", "a checkpoint directory", "no such directory");
   }
   std::unique_ptr<Tokenizer> tok;
-  if (fs::is_regular_file(model_dir / "tokenizer.json")) {
+  const bool has_tokenizer_json = fs::is_regular_file(model_dir / "tokenizer.json");
+  if (has_tokenizer_json) {
     tok = load_tokenizer_json(model_dir / "tokenizer.json");
   } else if (fs::is_regular_file(model_dir / "vocab.json") && fs::is_regular_file(model_dir / "merges.txt")) {
     tok = load_gpt2_vocab_merges(model_dir / "vocab.json", model_dir / "merges.txt");
@@ -447,6 +530,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
   config_specials(model_dir / "tokenizer_config.json", *tok, s, from_files);
   config_specials(model_dir / "special_tokens_map.json", *tok, s, from_files);
   tok->set_special_tokens(s);
+  tok->set_prompt_specials(hf_prompt_specials(model_dir, *tok, has_tokenizer_json));
   return tok;
 }
 

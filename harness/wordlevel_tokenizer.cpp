@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "harness/input_error.h"
+#include "harness/prompt_template.h"
 
 namespace editgate::harness {
 
@@ -33,7 +34,7 @@ void WordLevelTokenizer::encode_piece(std::string_view piece, std::vector<int64_
 }
 
 std::string wordlevel_tokenizer_json(const std::vector<std::string>& vocab, const std::string& unk,
-                                     const std::vector<std::string>& special_tokens) {
+                                     const std::vector<std::string>& special_tokens, const std::string& bos) {
   using Json = nlohmann::ordered_json;
   Json words = Json::object();
   for (size_t i = 0; i < vocab.size(); ++i) {
@@ -61,6 +62,9 @@ std::string wordlevel_tokenizer_json(const std::vector<std::string>& vocab, cons
                      {"normalized", false},
                      {"special", true}});
   }
+  if (!bos.empty() && !words.contains(bos)) {
+    throw InputError("", "bos", "one of the special tokens", "\"" + bos + "\"");
+  }
   const Json doc = {
       {"version", "1.0"},
       {"truncation", nullptr},
@@ -68,7 +72,9 @@ std::string wordlevel_tokenizer_json(const std::vector<std::string>& vocab, cons
       {"added_tokens", added},
       {"normalizer", nullptr},
       {"pre_tokenizer", {{"type", "WhitespaceSplit"}}},
-      {"post_processor", nullptr},
+      {"post_processor", bos.empty() ? Json(nullptr)
+                                     : Json::parse(bos_eos_template(SpecialToken{bos, words[bos].get<int64_t>()},
+                                                                    std::nullopt).dump())},
       {"decoder", nullptr},
       {"model", {{"type", "WordLevel"}, {"vocab", words}, {"unk_token", unk}}},
   };

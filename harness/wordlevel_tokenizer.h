@@ -52,8 +52,11 @@ class WordLevelTokenizer final : public PipelineTokenizer {
 /// one token, as fixture text is words joined by single spaces. Word ids are
 /// positions in `vocab`; `unk` and then each of `special_tokens` that is not in
 /// `vocab` is appended. `unk` and `special_tokens` become special added tokens.
+/// A non-empty `bos` (one of the special tokens) goes before every text in a
+/// TemplateProcessing post_processor (prompt_template.h), so transformers'
+/// AutoTokenizer prepends it as editgate does; "" writes no post_processor.
 /// Throws InputError (field "vocab") when `vocab` repeats a word.
 std::string wordlevel_tokenizer_json(const std::vector<std::string>& vocab, const std::string& unk,
-                                     const std::vector<std::string>& special_tokens);
+                                     const std::vector<std::string>& special_tokens, const std::string& bos = "");
 
 }  // namespace editgate::harness

@@ -18,7 +18,8 @@ OUT/llama.gguf + OUT/llama_reference.safetensors + OUT/llama_reference.json
     way llama.cpp's convert_hf_to_gguf.py does (names, Q/K permutation, metadata,
     a byte-level BPE tokenizer) with a mix of F32, F16, Q8_0, Q4_0 and Q4_1
     tensors; transformers loads that GGUF itself (from_pretrained(gguf_file=))
-    and records logits for prompts of ids and its tokenizer's ids for texts.
+    and records logits for prompts of ids and its tokenizer's ids for texts
+    (without and with special tokens: add_bos_token is true).
 
 Writes OUT/SKIPPED (one line: why) and exits 0 when gguf or transformers is
 missing, so the C++ tests skip with that message; OUT/DONE marks a complete run.
@@ -139,7 +140,7 @@ def llama_file(out):
     w.add_token_merges(merges)
     w.add_bos_token_id(0)
     w.add_eos_token_id(0)
-    w.add_add_bos_token(False)
+    w.add_add_bos_token(True)  # BOS first, as Llama's: editgate must carry it into a saved tokenizer.json
 
     def add(name, arr, qtype):
         qt = gguf.GGMLQuantizationType[qtype]
@@ -180,7 +181,8 @@ def llama_file(out):
             ref[f"prompt.{i}"] = model(torch.tensor([ids])).logits[0].float().numpy()
     save_file({k: np.ascontiguousarray(v) for k, v in ref.items()}, os.path.join(out, "llama_reference.safetensors"))
     tok = AutoTokenizer.from_pretrained(out, gguf_file="llama.gguf")
-    texts = [{"text": t, "ids": tok(t, add_special_tokens=False)["input_ids"]} for t in TEXTS]
+    texts = [{"text": t, "ids": tok(t, add_special_tokens=False)["input_ids"], "prompt_ids": tok(t)["input_ids"]}
+             for t in TEXTS]
     with open(os.path.join(out, "llama_reference.json"), "w") as f:
         json.dump({"prompts": PROMPTS, "texts": texts}, f, indent=1)
 

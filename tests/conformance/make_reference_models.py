@@ -28,6 +28,20 @@ Cases per model, on prompts of random ids of mixed lengths:
                                            TransformerLens hook (forward hooks on them)
   hidden_states.{l}       [len, d_model]   output_hidden_states=True, layer inputs
 
+Each checkpoint also gets a tokenizer (vocabulary <= VOCAB), one per way
+transformers 5.23 decides the special tokens of a prompt, and reference.json
+records `tokenizer(text)["input_ids"]` of AutoTokenizer for PROMPT_TEXTS, before
+("prompt_ids") and after ("prompt_ids_roundtrip") a save_pretrained round trip
+into OUT/<name>/tokenizer_roundtrip (tests/harness/conformance_test.cpp checks
+editgate's prompt ids against both):
+  gpt2                   tokenizer.json as GPT-2's (ByteLevel post_processor), GPT2Tokenizer: no BOS
+  gpt2_legacy_names      vocab.json + merges.txt, add_bos_token true: GPT2Tokenizer honours it, BOS
+  gpt2_sharded           tokenizer.json without post_processor, add_bos_token true: ignored, no BOS
+  llama_gqa_tied_llama3  Llama 3's shape: Split regex + ByteLevel, TemplateProcessing BOS
+  llama_untied           tokenizer.json without post_processor, no tokenizer_config.json: no BOS
+The committed fixture (fixtures/default) is recorded the same way in
+OUT/fixture/reference.json.
+
 Writes OUT/SKIPPED (one line: why) and exits 0 when transformers is missing,
 so the C++ tests can skip with that message. OUT/DONE marks a complete run.
 """
@@ -42,6 +56,12 @@ PROMPT_LENGTHS = [5, 11, 1, 8]
 HOOK_PROMPT = 1
 NEW_TOKENS = 8
 VOCAB = 128
+PROMPT_TEXTS = ["The capital of France is Paris.", "hello world", " leading space", "It's 2024, isn't it?"]
+FIXTURE_TEXTS = ["the residence of dan sel is in", "dan sel has a home in", "<bos> dan sel"]
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
+                  r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+MERGES = ["Ġ t", "h e", "Ġt he", "i n", "Ġ a", "e r", "o n", "Ġ c", "Ġ i", "Ġi s", "a r", "Ġ P", "Ġ l", "o r",
+          "Ġ w", "Ġw or", "Ġwor l", "Ġworl d", "l l", "e ll", "h ell", "hell o"]
 
 
 def gpt2_config():
@@ -135,6 +155,76 @@ def save(name, model, ckpt, torch):
         for layer in range(model.config.n_layer):  # causal-mask buffers of the original checkpoints
             renamed[f"h.{layer}.attn.bias"] = torch.tril(torch.ones(n_pos, n_pos)).view(1, 1, n_pos, n_pos)
         save_file(renamed, path, metadata={"format": "pt"})
+
+
+def byte_level_vocab(specials):
+    # GPT-2's byte-level symbols of space and printable ASCII, then MERGES:
+    # enough for PROMPT_TEXTS within VOCAB ids.
+    vocab = {t: i for i, t in enumerate(specials)}
+    for c in ["Ġ"] + [chr(b) for b in range(33, 127)]:
+        vocab[c] = len(vocab)
+    for m in MERGES:
+        vocab[m.replace(" ", "")] = len(vocab)
+    assert len(vocab) <= VOCAB, len(vocab)
+    return vocab
+
+
+def save_tokenizer(name, ckpt):
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+    merges = [tuple(m.split(" ")) for m in MERGES]
+    config = None
+    if name == "gpt2_legacy_names":  # the files of the original GPT-2 repository
+        vocab = byte_level_vocab(["<|endoftext|>"])
+        with open(os.path.join(ckpt, "vocab.json"), "w") as f:
+            json.dump(vocab, f)
+        with open(os.path.join(ckpt, "merges.txt"), "w") as f:
+            f.write("#version: 0.2\n" + "\n".join(MERGES) + "\n")
+        config = {"tokenizer_class": "GPT2Tokenizer", "add_bos_token": True, "bos_token": "<|endoftext|>",
+                  "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+    elif name.startswith("gpt2"):
+        vocab = byte_level_vocab(["<|endoftext|>"])
+        tok = Tokenizer(models.BPE(vocab, merges))
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        if name == "gpt2":
+            tok.post_processor = processors.ByteLevel(trim_offsets=False)
+            config = {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>",
+                      "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+        else:  # transformers drops add_bos_token when a tokenizer.json is present
+            config = {"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": True,
+                      "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"}
+        tok.add_special_tokens(["<|endoftext|>"])
+        tok.save(os.path.join(ckpt, "tokenizer.json"))
+    else:
+        vocab = byte_level_vocab(["<|begin_of_text|>", "<|end_of_text|>"])
+        tok = Tokenizer(models.BPE(vocab, merges))
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+        tok.decoder = decoders.ByteLevel()
+        tok.add_special_tokens(["<|begin_of_text|>", "<|end_of_text|>"])
+        if name == "llama_gqa_tied_llama3":
+            tok.post_processor = processors.TemplateProcessing(
+                single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|>:1 $B:1",
+                special_tokens=[("<|begin_of_text|>", 0)])
+            config = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|begin_of_text|>",
+                      "eos_token": "<|end_of_text|>"}
+        tok.save(os.path.join(ckpt, "tokenizer.json"))
+    if config is not None:
+        with open(os.path.join(ckpt, "tokenizer_config.json"), "w") as f:
+            json.dump(config, f, indent=1)
+
+
+def hf_prompt_ids(ckpt, out, texts):
+    """AutoTokenizer's ids for `texts`, before and after a save_pretrained round trip into `out`."""
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(ckpt)
+    before = [tok(t)["input_ids"] for t in texts]
+    tok.save_pretrained(out)
+    shutil.copy(os.path.join(ckpt, "config.json"), out)  # as when the model is saved beside it
+    after = [AutoTokenizer.from_pretrained(out)(t)["input_ids"] for t in texts]
+    return {"prompt_texts": texts, "prompt_ids": before, "prompt_ids_roundtrip": after,
+            "tokenizer_class": type(tok).__name__}
 
 
 def prompts_and_batches(torch):
@@ -260,12 +350,20 @@ def main():
     for name in MODELS:
         model = build(name, torch)
         save(name, model, os.path.join(out_dir, name, "ckpt"), torch)
+        save_tokenizer(name, os.path.join(out_dir, name, "ckpt"))
         logits, info = reference(model, torch)
+        info.update(hf_prompt_ids(os.path.join(out_dir, name, "ckpt"), os.path.join(out_dir, name, "tokenizer_roundtrip"),
+                                  PROMPT_TEXTS))
         info["transformers_version"] = transformers.__version__
         save_file(logits, os.path.join(out_dir, name, "reference.safetensors"))
         with open(os.path.join(out_dir, name, "reference.json"), "w") as f:
             json.dump(info, f, indent=1)
         print(f"{name}: greedy min top-2 margin {info['greedy_min_top2_margin']:.3g}")
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "default")
+    os.makedirs(os.path.join(out_dir, "fixture"))
+    with open(os.path.join(out_dir, "fixture", "reference.json"), "w") as f:
+        json.dump(hf_prompt_ids(fixture, os.path.join(out_dir, "fixture", "tokenizer_roundtrip"), FIXTURE_TEXTS), f,
+                  indent=1)
     with open(os.path.join(out_dir, "DONE"), "w") as f:
         f.write(transformers.__version__ + "\n")
 

@@ -40,7 +40,9 @@ void write_random_text_model(const std::filesystem::path& dir, const std::string
   spec.model_type = model_type;
   spec.seed = seed;
   write_tiny_checkpoint(dir, spec);
-  std::ofstream(dir / "tokenizer.json") << harness::wordlevel_tokenizer_json(random_model_words(), "<unk>", {"<bos>"});
+  // Llama: <bos> before every prompt, in the tokenizer's post_processor as Llama 3 has it.
+  std::ofstream(dir / "tokenizer.json") << harness::wordlevel_tokenizer_json(random_model_words(), "<unk>", {"<bos>"},
+                                                                             model_type == "gpt2" ? "" : "<bos>");
 }
 
 nlohmann::json make_concept_dataset(int64_t k, int64_t contexts) {

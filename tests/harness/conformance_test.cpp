@@ -23,6 +23,7 @@
 #include "harness/hooks.h"
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
+#include "harness/tokenizer.h"
 #include "harness/weight_store.h"
 #include "tests/harness/reference_dir.h"
 #include "tests/harness/tiny_checkpoint.h"
@@ -195,6 +196,42 @@ TEST_P(ConformanceModel, HookActivationsMatchReference) {
   }
   report("hidden_states", hidden);
   EXPECT_LT(hidden, kTol);
+}
+
+// Prompt ids as transformers' AutoTokenizer gives them (tokenizer(text), special
+// tokens included), for the checkpoint and for its tokenizer after a
+// save_pretrained round trip: one id sequence per text in each, no tolerance.
+void expect_prompt_ids_match(const fs::path& dir, const fs::path& ckpt, const nlohmann::json& info,
+                             const std::string& name) {
+  const auto texts = info["prompt_texts"].get<std::vector<std::string>>();
+  const auto before = info["prompt_ids"].get<std::vector<std::vector<int64_t>>>();
+  const auto after = info["prompt_ids_roundtrip"].get<std::vector<std::vector<int64_t>>>();
+  const auto tok = harness::load_tokenizer(ckpt);
+  const auto roundtrip = harness::load_tokenizer(dir / "tokenizer_roundtrip");
+  int mismatches = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(tok->encode_prompt(texts[i]), before[i]) << name << " (" << tok->prompt_specials().rule << "): '"
+                                                        << texts[i] << "'";
+    EXPECT_EQ(roundtrip->encode_prompt(texts[i]), after[i])
+        << name << " after save_pretrained (" << roundtrip->prompt_specials().rule << "): '" << texts[i] << "'";
+    mismatches += (tok->encode_prompt(texts[i]) != before[i]) + (roundtrip->encode_prompt(texts[i]) != after[i]);
+  }
+  std::printf("[conformance] %-22s prompt ids vs AutoTokenizer (%s): %zu texts x 2, %d differ\n", name.c_str(),
+              info["tokenizer_class"].get<std::string>().c_str(), texts.size(), mismatches);
+}
+
+TEST_P(ConformanceModel, PromptIdsMatchAutoTokenizer) {
+  const fs::path dir = references().dir / GetParam();
+  expect_prompt_ids_match(dir, dir / "ckpt", info_, GetParam());
+}
+
+// The committed fixture, read from the source tree (the script records it).
+TEST(ConformanceFixture, PromptIdsMatchAutoTokenizer) {
+  const ReferenceDir& refs = references();
+  if (!refs.error.empty()) GTEST_FAIL() << refs.error;
+  if (!refs.skip.empty()) GTEST_SKIP() << refs.skip;
+  const auto info = nlohmann::json::parse(read_file(refs.dir / "fixture" / "reference.json"));
+  expect_prompt_ids_match(refs.dir / "fixture", fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "default", info, "fixture");
 }
 
 INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceModel,

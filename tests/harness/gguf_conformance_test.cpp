@@ -19,6 +19,7 @@
 #include "harness/gguf_reader.h"
 #include "harness/safetensors_reader.h"
 #include "harness/text_model.h"
+#include "harness/tokenizer_diff.h"
 #include "tests/harness/reference_dir.h"
 #include "tests/harness/tiny_checkpoint.h"
 
@@ -84,6 +85,8 @@ class GgufConformanceLlama : public GgufConformance {
     for (const auto& t : info_["texts"]) {
       EXPECT_EQ(tm.tokenizer().encode(t["text"].get<std::string>()), t["ids"].get<std::vector<int64_t>>())
           << t["text"];
+      EXPECT_EQ(tm.encode_prompt(t["text"].get<std::string>()), t["prompt_ids"].get<std::vector<int64_t>>())
+          << t["text"];
     }
   }
   nlohmann::json info_;
@@ -95,7 +98,7 @@ TEST_F(GgufConformanceLlama, LogitsAndTokensMatchTransformers) {
   EXPECT_EQ(tm.loaded().source_format, "gguf");
   EXPECT_FALSE(tm.model().config().tie_word_embeddings);
   EXPECT_EQ(tm.model().config().n_kv_heads, 2);
-  EXPECT_FALSE(tm.adds_bos());
+  EXPECT_TRUE(tm.adds_bos());  // tokenizer.ggml.add_bos_token true
   const double diff = worst_logit_diff(tm);
   std::printf("[conformance] gguf llama logits vs transformers max|diff| %.3g\n", diff);
   RecordProperty("max_abs_diff_logits", ::testing::PrintToString(diff));
@@ -112,6 +115,9 @@ TEST_F(GgufConformanceLlama, SavedAsHfCheckpointReloadsTheSame) {
   EXPECT_EQ(hf.loaded().source_format, "safetensors");
   EXPECT_EQ(hf.loaded().weights_sha256, tm.loaded().weights_sha256);
   EXPECT_EQ(hf.adds_bos(), tm.adds_bos());
+  // The same tokenizer in every respect the gate compares (else gating a GGUF
+  // base against its edit would fail Audit with "tokenizer differs").
+  EXPECT_EQ(harness::tokenizer_differences(tm.tokenizer(), hf.tokenizer()), std::vector<std::string>{});
   EXPECT_LT(worst_logit_diff(hf), kLogitTol);
   expect_same_tokens(hf);
 }

@@ -302,11 +302,14 @@ TEST_P(Runtime, OnlyLearnedPositionsLimitTheSequenceLength) {
 // TextModel::from_memory (the benchmarks' random-weight models, never written) behaves
 // like TextModel::load of the same files: BOS rule, prompt ids, logits; no directory.
 TEST_P(Runtime, TextModelFromMemoryMatchesLoad) {
-  std::ofstream(ckpt_dir() / "tokenizer.json") << harness::wordlevel_tokenizer_json({"<bos>", "a", "b", "c"}, "<unk>", {"<bos>"});
+  // Llama: BOS in the post_processor, as Llama 3's tokenizer.json; GPT-2, GPT-J and Pythia: none.
+  const bool bos = config().model_type == "llama";
+  std::ofstream(ckpt_dir() / "tokenizer.json")
+      << harness::wordlevel_tokenizer_json({"<bos>", "a", "b", "c"}, "<unk>", {"<bos>"}, bos ? "<bos>" : "");
   auto loaded = harness::TextModel::load(ckpt_dir());
   auto in_memory =
       harness::TextModel::from_memory(harness::load_model(ckpt_dir()).model, harness::load_tokenizer(ckpt_dir()));
-  EXPECT_EQ(in_memory.adds_bos(), config().model_type == "llama");  // GPT-2, GPT-J and Pythia: no BOS
+  EXPECT_EQ(in_memory.adds_bos(), bos);
   EXPECT_EQ(in_memory.adds_bos(), loaded.adds_bos());
   const auto prompt = in_memory.encode_prompt("a c b");
   EXPECT_EQ(prompt, loaded.encode_prompt("a c b"));

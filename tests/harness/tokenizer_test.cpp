@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "harness/input_error.h"
+#include "harness/tokenizer_diff.h"
 #include "harness/tokenizer_pipeline.h"
 #include "harness/wordlevel_tokenizer.h"
 #include "harness/remove_tree.h"
@@ -322,4 +323,123 @@ TEST(TokenizerLoader, RejectsConfigNamingUnknownSpecialToken) {
   EXPECT_THROW(load_tokenizer(dir), InputError);
   write(config, R"({"eos_token": )");
   EXPECT_THROW(load_tokenizer(dir), InputError);
+}
+
+// ---- special tokens around a prompt: transformers 5.23's rule ------------------
+// (checked against AutoTokenizer by ConformanceModel.PromptIdsMatchAutoTokenizer)
+
+namespace {
+
+// byte_level_json() with its post_processor replaced by `post_processor`.
+std::string byte_level_with(const nlohmann::json& post_processor) {
+  auto j = nlohmann::json::parse(byte_level_json());
+  j["post_processor"] = post_processor;
+  return j.dump();
+}
+
+}  // namespace
+
+TEST(PromptSpecials, PostProcessorDecidesWhenTokenizerJsonIsPresent) {
+  const fs::path dir = fresh_dir("rule_template");
+  write(dir / "tokenizer.json", byte_level_json());  // TemplateProcessing "<s> $A"
+  write(dir / "tokenizer_config.json", R"({"add_bos_token": false, "bos_token": "<s>"})");
+  EXPECT_EQ(load_tokenizer(dir)->encode_prompt("hello"), (Ids{262, 258, 'o'}));  // add_bos_token ignored, as HF
+}
+
+// On main editgate prepended <bos> here (add_bos_token true); transformers does
+// not, because it drops add_bos_token when a tokenizer.json is present.
+TEST(PromptSpecials, AddBosTokenIsIgnoredWithTokenizerJson) {
+  const fs::path dir = fresh_dir("rule_ignored");
+  write(dir / "tokenizer.json", byte_level_with(nullptr));
+  write(dir / "tokenizer_config.json", R"({"add_bos_token": true, "bos_token": "<s>"})");
+  write(dir / "config.json", R"({"model_type": "llama"})");
+  const auto tok = load_tokenizer(dir);
+  EXPECT_EQ(tok->bos_id(), 262);
+  EXPECT_EQ(tok->encode_prompt("hello"), (Ids{258, 'o'}));
+  editgate::harness::remove_tree(dir / "tokenizer_config.json");  // nor a Llama default without one
+  EXPECT_EQ(load_tokenizer(dir)->encode_prompt("hello"), (Ids{258, 'o'}));
+}
+
+TEST(PromptSpecials, AddBosTokenDecidesWithoutTokenizerJson) {
+  const fs::path dir = fresh_dir("rule_vocab_merges");
+  write(dir / "vocab.json", R"({"a": 0, "b": 1, "ab": 2, "<|endoftext|>": 3})");
+  write(dir / "merges.txt", "#version: 0.2\na b\n");
+  EXPECT_EQ(load_tokenizer(dir)->encode_prompt("ab"), (Ids{2}));  // default false
+  write(dir / "tokenizer_config.json", R"({"add_bos_token": true, "add_eos_token": true})");
+  const auto tok = load_tokenizer(dir);
+  EXPECT_EQ(tok->encode_prompt("ab"), (Ids{3, 2}));  // the EOS after stays out of prompts
+  EXPECT_EQ(tok->prompt_specials().after, (Ids{3}));
+}
+
+TEST(PromptSpecials, ClassesThatRebuildThePostProcessor) {
+  const fs::path dir = fresh_dir("rule_classes");
+  write(dir / "tokenizer.json", byte_level_json());
+  write(dir / "tokenizer_config.json", R"({"tokenizer_class": "GPTNeoXTokenizerFast", "bos_token": "<s>"})");
+  EXPECT_EQ(load_tokenizer(dir)->encode_prompt("hello"), (Ids{258, 'o'}));
+  write(dir / "tokenizer.json", byte_level_with(nullptr));
+  write(dir / "tokenizer_config.json", R"({"tokenizer_class": "CodeLlamaTokenizer", "bos_token": "<s>"})");
+  EXPECT_EQ(load_tokenizer(dir)->encode_prompt("hello"), (Ids{262, 258, 'o'}));
+}
+
+TEST(PromptSpecials, RobertaSequenceAndByteLevelProcessors) {
+  const auto roberta = load_tokenizer_json_text(byte_level_with(nlohmann::json::parse(R"({"type": "Sequence",
+      "processors": [{"type": "ByteLevel", "trim_offsets": false},
+                     {"type": "RobertaProcessing", "cls": ["<s>", 262], "sep": ["<|eot|>", 261]}]})")),
+                                                 "roberta");
+  EXPECT_EQ(roberta->prompt_specials().before, (Ids{262}));
+  EXPECT_EQ(roberta->prompt_specials().after, (Ids{261}));
+  const auto byte_level = load_tokenizer_json_text(byte_level_with(nlohmann::json::parse(R"({"type": "ByteLevel"})")), "bl");
+  EXPECT_TRUE(byte_level->prompt_specials().before.empty());
+}
+
+TEST(PromptSpecials, RejectsUnknownProcessorsAndTemplateTokens) {
+  const std::string mystery = byte_level_with(nlohmann::json::parse(R"({"type": "Mystery"})"));
+  EXPECT_THROW(load_tokenizer_json_text(mystery, "x"), InputError);
+  const std::string unknown_token = byte_level_with(nlohmann::json::parse(
+      R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<nope>", "type_id": 0}}]})"));
+  EXPECT_THROW(load_tokenizer_json_text(unknown_token, "x"), InputError);
+  const fs::path dir = fresh_dir("rule_bad_flag");
+  write(dir / "tokenizer.json", byte_level_json());
+  write(dir / "tokenizer_config.json", R"({"add_bos_token": "yes"})");
+  try {
+    load_tokenizer(dir);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("add_bos_token"), std::string::npos) << e.what();
+  }
+}
+
+TEST(WordLevelTokenizer, JsonWriterPutsBosInThePostProcessor) {
+  const auto tok = load_tokenizer_json_text(wordlevel_tokenizer_json({"a", "b"}, "<unk>", {"<bos>"}, "<bos>"), "wl");
+  EXPECT_EQ(tok->encode_prompt("a b"), (Ids{3, 0, 1}));
+  EXPECT_EQ(tok->bos_id(), 3);
+  EXPECT_THROW(wordlevel_tokenizer_json({"a"}, "<unk>", {}, "<bos>"), InputError);
+}
+
+// ---- tokenizer comparison (the gate's Audit case) ------------------------------
+
+TEST(TokenizerDiff, NamesEachDifference) {
+  const auto base = load_tokenizer_json_text(byte_level_json(), "base");
+  EXPECT_TRUE(tokenizer_differences(*base, *load_tokenizer_json_text(byte_level_json(), "same")).empty());
+
+  const auto no_bos = load_tokenizer_json_text(byte_level_with(nullptr), "no_bos");
+  const auto d = tokenizer_differences(*base, *no_bos);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].find("BOS/EOS rule"), std::string::npos) << d[0];
+  EXPECT_NE(d[0].find("[262] before"), std::string::npos) << d[0];
+
+  auto j = nlohmann::json::parse(byte_level_json());
+  j["model"]["merges"] = {"h e", "l l", "Ġ w", "he ll"};  // two ranks swapped
+  const auto swapped = tokenizer_differences(*base, *load_tokenizer_json_text(j.dump(), "merges"));
+  ASSERT_FALSE(swapped.empty());
+  EXPECT_NE(swapped[0].find("merges: 4 in base, 4 in edited; rank 2 is \"he ll\""), std::string::npos) << swapped[0];
+
+  j = nlohmann::json::parse(byte_level_json());
+  j["model"]["vocab"].erase("hello");
+  j["model"]["vocab"]["hullo"] = 260;
+  const auto renamed = tokenizer_differences(*base, *load_tokenizer_json_text(j.dump(), "vocab"));
+  ASSERT_FALSE(renamed.empty());
+  EXPECT_NE(renamed[0].find("vocabulary: id 260 is \"hello\" in base, \"hullo\" in edited (1 ids differ)"),
+            std::string::npos)
+      << renamed[0];
 }

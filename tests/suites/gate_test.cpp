@@ -280,6 +280,47 @@ TEST_F(GateOnFixture, LatentVsCotCountsOnlyChainsWhoseFirstHopIsEdited) {
             << " about edited subjects\n";
 }
 
+// A copy of the fixture with the same weights and another tokenizer. The first
+// is what transformers' save_pretrained of the fixture wrote before the
+// fixture carried BOS in its post_processor: no BOS rule at all. editgate used
+// to report it as lost facts (unrelated_unchanged 0.598); it must name it.
+TEST_F(GateOnFixture, ChangedTokenizerFailsAuditNamingTheDifference) {
+  const auto copy_with = [&](const std::string& name, const auto& change) {
+    const fs::path dir = scratch_ / name;
+    fs::create_directories(dir);
+    for (const char* f : {"config.json", "model.safetensors", "tokenizer_config.json"}) {
+      fs::copy_file(fixture_dir() / f, dir / f, fs::copy_options::overwrite_existing);
+    }
+    auto tok = nlohmann::ordered_json::parse(std::ifstream(fixture_dir() / "tokenizer.json"));
+    change(tok);
+    std::ofstream(dir / "tokenizer.json") << tok.dump(2);
+    return dir;
+  };
+  const fs::path no_bos = copy_with("no_bos", [](auto& tok) { tok["post_processor"] = nullptr; });
+  const fs::path swapped = copy_with("swapped", [](auto& tok) {  // two words trade ids
+    auto& vocab = tok["model"]["vocab"];
+    const auto dan = vocab["dan"], sel = vocab["sel"];
+    vocab["dan"] = sel;
+    vocab["sel"] = dan;
+  });
+  for (const auto& [dir, needle] : {std::pair{no_bos, std::string("tokenizer differs: BOS/EOS rule: a prompt gets [0] before")},
+                                    std::pair{swapped, std::string("tokenizer differs: vocabulary: id ")}}) {
+    const auto report = editgate::suites::run_gate(config(dir));  // selects FactPreservation only
+    EXPECT_FALSE(report.passed) << dir;
+    const auto& audit = suite(report, "Audit");
+    ASSERT_FALSE(audit.skipped) << audit.skip_reason;
+    ASSERT_FALSE(audit.cases.empty());
+    EXPECT_EQ(audit.cases[0].name, "tokenizer");
+    EXPECT_FALSE(audit.cases[0].passed);
+    EXPECT_EQ(audit.cases[0].message.rfind(needle, 0), 0u) << audit.cases[0].message;
+    const auto& facts = suite(report, "FactPreservation");
+    EXPECT_TRUE(facts.skipped) << "the symptom is reported instead of the cause";
+    ASSERT_EQ(report.gates.size(), 1u);
+    EXPECT_EQ(report.gates[0].suite, "Audit");
+    EXPECT_FALSE(report.gates[0].passed);
+  }
+}
+
 TEST(CaseSet, DetectsEveryFixtureFormat) {
   const auto dir = fixture_dir() / "requests";
   EXPECT_EQ(editgate::suites::load_requests(dir / "edits.counterfact.json").format, "counterfact");
