@@ -129,8 +129,10 @@ TEST_F(ErasureCli, EraseModelRunsOnARandomModelAndRejectsABadHook) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("fact recall"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));
-  expect_bad_input(common + " --hook blocks.9.hook_resid_post", "layer below 2");
-  expect_bad_input(common + " --hook blocks.0.hook_nothing", "hook");
+  // --force: past the output rule (the eraser above is editgate's), to the hook's check.
+  expect_bad_input(common + " --force --hook blocks.9.hook_resid_post", "layer below 2");
+  expect_bad_input(common + " --force --hook blocks.0.hook_nothing", "hook");
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));  // a refused run leaves the earlier output
 }
 
 // `tokenize`, `score` and `generate` on a byte-level BPE (GPT-2-style)
