@@ -6,4 +6,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EDITGATE_TARGETS=editgate "$root/scripts/build.sh"
-exec "${EDITGATE_BUILD_DIR:-$root/build}/cli/editgate" demo "$@"
+# --force: a second run replaces the first run's report directory; it never
+# replaces anything editgate did not write (docs/design.md, the output rule).
+exec "${EDITGATE_BUILD_DIR:-$root/build}/cli/editgate" demo --force "$@"

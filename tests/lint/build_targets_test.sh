@@ -24,7 +24,7 @@ fail() { echo "build_targets_test: $*" >&2; echo "calls:" >&2; cat "$tmp/calls" 
 "$tmp/repo/scripts/demo.sh" --report-dir x
 grep -Eq '^cmake --build .* --target editgate$' "$tmp/calls" ||
   fail "demo.sh must build only the editgate target (cmake --build ... --target editgate)"
-grep -q '^editgate demo --report-dir x$' "$tmp/calls" || fail "demo.sh did not run editgate demo with its arguments"
+grep -q '^editgate demo --force --report-dir x$' "$tmp/calls" || fail "demo.sh did not run editgate demo --force with its arguments"
 
 : >"$tmp/calls"
 EDITGATE_TARGETS=editgate "$tmp/repo/scripts/test.sh" -L unit
