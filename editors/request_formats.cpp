@@ -110,7 +110,10 @@ std::string detect_request_format(const json& doc, const std::string& path) {
                    "keys " + keys);
 }
 
-EditRequestSet parse_edit_requests(const json& doc, const std::string& path) {
+json request_records(const json& doc) { return doc.is_object() ? json::array({doc}) : doc; }
+
+EditRequestSet parse_edit_requests(const json& document, const std::string& path) {
+  const json doc = request_records(document);
   EditRequestSet set;
   set.format = detect_request_format(doc, path);
   if (set.format == "counterfact") {

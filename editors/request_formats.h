@@ -23,11 +23,16 @@ struct EditRequestSet {
   std::vector<EditRequest> edits;
 };
 
+/// The document as a list of records: a single record object (which the
+/// CounterFact loader has always accepted) becomes a list of one.
+nlohmann::json request_records(const nlohmann::json& doc);
+
 /// The format of a parsed requests document (a non-empty list of records),
 /// decided by its first record; InputError listing the formats otherwise.
 std::string detect_request_format(const nlohmann::json& doc, const std::string& path);
 
-/// The edit requests of a document in any of the five formats.
+/// The edit requests of a document in any of the five formats (a list of
+/// records, or one record).
 EditRequestSet parse_edit_requests(const nlohmann::json& doc, const std::string& path);
 
 /// Reads `path` and parses it as above.

@@ -69,7 +69,7 @@ std::vector<RippleCase> load_ripple(const json& doc, const std::string& path,
 }  // namespace
 
 CaseSet load_requests(const fs::path& path) {
-  const json doc = harness::read_json_file(path);
+  const json doc = editors::request_records(harness::read_json_file(path));
   auto requests = editors::parse_edit_requests(doc, path.string());
   CaseSet set;
   set.requests_path = path;
