@@ -34,6 +34,12 @@ void register_debug_command(CLI::App& app, int& exit_code);     // debug
 void register_steer_command(CLI::App& app, int& exit_code);     // steer
 void register_mend_command(CLI::App& app, int& exit_code);      // mend train
 
+// --force on every writing command; the rule it relaxes is harness/output_guard.h's.
+inline CLI::Option* add_force_flag(CLI::App* cmd, bool& force) {
+  return cmd->add_flag("--force", force,
+                       "replace an existing editgate output of the same kind (never a path editgate did not write)");
+}
+
 // The resid/mlp/attn heatmaps of a causal trace stacked in one SVG element
 // (the figures are reports/'; this maps the editor's result onto them).
 std::string trace_svg(const editors::TraceResult& r, const std::string& title);

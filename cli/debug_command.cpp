@@ -10,6 +10,7 @@
 #include "editors/locate/debug_analysis.h"
 #include "harness/atomic_file.h"
 #include "cli/commands.h"
+#include "harness/json_file.h"
 #include "harness/text_model.h"
 #include "reports/report_format.h"
 #include "reports/svg_figures.h"
@@ -89,7 +90,7 @@ void run_debug_command(const DebugFlags& f) {
                                            f.subject.empty() ? std::nullopt : std::optional<std::string>(f.subject), o);
   if (!f.html.empty()) write_file_atomic(f.html, debug_html(r));
   if (f.json) {
-    std::cout << editors::to_json(r).dump(2) << "\n";
+    std::cout << harness::json_text(editors::to_json(r)) << "\n";
     return;
   }
   for (const auto& line : r.summary) std::cout << line << "\n";

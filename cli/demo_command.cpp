@@ -15,6 +15,7 @@
 #include "editors/concept_dataset.h"
 #include "editors/erase_model.h"
 #include "harness/atomic_file.h"
+#include "harness/output_guard.h"
 #include "cli/commands.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
@@ -40,6 +41,7 @@ struct DemoFlags {
   int64_t memit_cases = 10;       // smollm2: the first n facts in one MEMIT batch
   std::string fixture;
   std::string report_dir = "reports-out";
+  bool force = false;
   // ROME is a single-fact editor: one edit is its unit of work. Sequential ROME
   // edits add up their collateral (on the first fixture, 5 in a row moved 2.75 %
   // of unrelated facts, failing the 0.99 gate), which --rome-cases N shows.
@@ -86,6 +88,16 @@ int print_summary(const std::vector<DemoStep>& steps, const fs::path& out) {
   return all_pass ? kExitOk : kExitGateFailed;
 }
 
+// The demo's report directory, checked against the output rule before any work
+// and marked as a demo output (what is under it, the demo replaces).
+fs::path prepare_demo_dir(const DemoFlags& f, const std::vector<fs::path>& inputs) {
+  const fs::path out = f.report_dir;
+  harness::check_output({out, "--report-dir", harness::kDemoOutput, f.force}, inputs);
+  fs::create_directories(out);
+  write_file_atomic(out / harness::kOutputMarkerFile, harness::output_marker(harness::kDemoOutput));
+  return out;
+}
+
 int run_demo(const DemoFlags& f) {
   const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
   const fs::path requests = fixture / "requests";
@@ -93,8 +105,7 @@ int run_demo(const DemoFlags& f) {
     throw InputError(fixture.string(), "", "the fixture checkpoint with its requests/ folder", "not there",
                      "run `editgate fixture build --out " + fixture.string() + "` or pass --fixture DIR");
   }
-  const fs::path out = f.report_dir;
-  fs::create_directories(out);
+  const fs::path out = prepare_demo_dir(f, {fixture});
   std::vector<DemoStep> steps;
 
   std::cerr << "demo: ROME on " << f.rome_cases << " facts of " << (requests / "edits.counterfact.json") << "\n";
@@ -154,8 +165,7 @@ int run_smollm2_demo(const DemoFlags& f) {
   const fs::path dir = EDITGATE_SMOLLM2_DIR;
   const fs::path requests = dir / "requests";
   const fs::path facts = requests / "facts.counterfact.json";
-  const fs::path out = f.report_dir;
-  fs::create_directories(out);
+  const fs::path out = prepare_demo_dir(f, {model, dir});
   std::vector<DemoStep> steps;
   for (const auto& [method, n] : {std::pair<std::string, int64_t>{"rome", f.rome_cases}, {"memit", f.memit_cases}}) {
     std::cerr << "demo: " << method << " on the first " << n << " facts of " << facts << " (SmolLM2-135M)\n";
@@ -193,6 +203,7 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--concept", f->concept_file, "concept dataset in the fixture's requests/ for LEACE");
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
+  add_force_flag(cmd, f->force);
   cmd->callback([f, &exit_code] { exit_code = f->model == "smollm2" ? run_smollm2_demo(*f) : run_demo(*f); });
 }
 

@@ -15,13 +15,16 @@
 #include "editors/edit_runner.h"
 #include "editors/locate/causal_trace.h"
 #include "editors/method_hparams.h"
+#include "editors/request_formats.h"
 #include "editors/second_moment.h"
 #include "fixtures/fixture_corpus.h"
 #include "harness/checkpoint.h"
 #include "cli/commands.h"
+#include "harness/json_file.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
 #include "harness/atomic_file.h"
+#include "harness/output_guard.h"
 #include "reports/svg_figures.h"
 
 namespace editgate::cli {
@@ -49,11 +52,13 @@ struct EditFlags {
   std::string device = "auto";
   std::string dtype = "auto";
   bool json = false;
+  bool force = false;
 };
 
-// Prompts for the per-round preservation rate: --preservation (editgate.preservation
-// {"facts": [{"prompt"}]} or a JSON list of strings), else the fixture's
-// requests/preservation.json, else the requests' neighbourhood prompts.
+// Prompts for the per-round preservation rate: --preservation (the fixture's
+// {"facts": [{"prompt", ...}]}, objects optional, or a JSON list of prompts),
+// else the fixture's requests/preservation.json, else the requests'
+// neighbourhood prompts. Read by the gate's preservation loader.
 std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vector<editors::EditRequest>& requests) {
   fs::path file = f.preservation;
   if (file.empty() && fs::exists(fs::path(f.model) / "requests" / "preservation.json")) {
@@ -64,26 +69,7 @@ std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vec
     for (const auto& r : requests) out.insert(out.end(), r.neighborhood_prompts.begin(), r.neighborhood_prompts.end());
     return out;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file.string(), "", "a readable preservation file", "cannot open it");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(file.string(), "", "valid JSON", e.what());
-  }
-  const json& list = j.is_object() && j.contains("facts") ? j["facts"] : j;
-  if (!list.is_array()) throw InputError(file.string(), "facts", "an array of facts or prompts", list.type_name());
-  for (size_t i = 0; i < list.size(); ++i) {
-    const auto& x = list[i];
-    if (x.is_string()) {
-      out.push_back(x.get<std::string>());
-    } else if (x.is_object() && x.contains("prompt") && x["prompt"].is_string()) {
-      out.push_back(x["prompt"].get<std::string>());
-    } else {
-      throw InputError(file.string(), "facts[" + std::to_string(i) + "].prompt", "a string", x.dump());
-    }
-  }
+  for (auto& fact : editors::load_preservation(file, /*prompts_only=*/true)) out.push_back(std::move(fact.prompt));
   return out;
 }
 
@@ -134,7 +120,7 @@ void run_edit_command(const EditFlags& f) {
   }
   if (!f.layers.empty()) job.layers = f.layers;
   job.seed = f.seed;
-  job.requests = editors::load_counterfact_requests(f.requests);
+  job.requests = editors::load_edit_requests(f.requests).edits;
   job.requests_source = f.requests;
   if (!f.corpus.empty()) {
     job.corpus = editors::TextCorpus::from_file(f.corpus);
@@ -170,7 +156,7 @@ void run_edit_command(const EditFlags& f) {
 int run_audit_command(const std::string& base, const std::string& edited, bool as_json) {
   const auto r = editors::audit_checkpoints(base, edited);
   if (as_json) {
-    std::cout << editors::to_json(r).dump(2) << "\n";
+    std::cout << harness::json_text(editors::to_json(r)) << "\n";
   } else {
     std::cout << fmt::format("audit {} against {}: {} tensors compared, {} changed, manifest {}\n", edited, base,
                              r.tensors_compared, r.changed.size(), r.manifest_found ? r.method : "missing");
@@ -217,7 +203,7 @@ void run_trace_command(const TraceFlags& f) {
                                        f.answer.empty() ? std::nullopt : std::optional<std::string>(f.answer), o);
   if (!f.svg.empty()) write_file_atomic(f.svg, trace_svg(r, f.prompt));
   if (f.json) {
-    std::cout << editors::to_json(r).dump(2) << "\n";
+    std::cout << harness::json_text(editors::to_json(r)) << "\n";
     return;
   }
   std::cout << fmt::format("answer {:?}: clean P {:.4f}, corrupted P {:.4f} (noise std {:.4f}, {} samples)\n", r.answer,
@@ -281,7 +267,7 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   }
   edit->add_option("--method", f->method, method_help)->required()->check(CLI::IsMember(methods));
   edit->add_option("--editor", f->editor, "the trained MEND editor directory (editgate mend train) for --method mend");
-  edit->add_option("--requests", f->requests, "edit requests (CounterFact JSON)")->required()->check(CLI::ExistingFile);
+  edit->add_option("--requests", f->requests, "edit requests (CounterFact, zsRE, MQuAKE, RippleEdits or EasyEdit JSON)")->required()->check(CLI::ExistingFile);
   edit->add_option("--hparams", f->hparams,
                    "hyperparameter JSON (default: the embedded editors/hparams/{method}/{model}.json)")
       ->check(CLI::ExistingFile);
@@ -305,7 +291,10 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   edit->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
   edit->add_option("--dtype", f->dtype, "compute dtype: auto, f32, f16, bf16");
   edit->add_flag("--json", f->json, "print the manifest on stdout");
+  add_force_flag(edit, f->force);
   edit->callback([f, &exit_code] {
+    harness::check_output({f->out, "--out", harness::kCheckpointOutput, f->force},
+                          {f->model, f->requests, f->hparams, f->corpus, f->preservation, f->editor, f->stats_cache});
     run_edit_command(*f);
     exit_code = kExitOk;
   });

@@ -13,8 +13,10 @@
 #include "editors/erase_model.h"
 #include "editors/erasure_files.h"
 #include "cli/commands.h"
+#include "harness/json_file.h"
 #include "harness/hook_names.h"
 #include "harness/input_error.h"
+#include "harness/output_guard.h"
 #include "harness/text_model.h"
 
 namespace editgate::cli {
@@ -54,7 +56,7 @@ void print_warnings(const json& report) {
 struct EraseFlags {
   std::string in, out;
   editors::EraseFileOptions options;
-  bool no_shrinkage = false, no_affine = false, json = false;
+  bool no_shrinkage = false, no_affine = false, json = false, force = false;
 };
 
 void run_erase(EraseFlags f) {
@@ -63,7 +65,7 @@ void run_erase(EraseFlags f) {
   const json r = editors::erase_file(f.in, f.out, f.options);
   print_warnings(r);
   if (f.json) {
-    std::cout << r.dump(2) << "\n";
+    std::cout << harness::json_text(r) << "\n";
     return;
   }
   std::cout << fmt::format("{}: {} on n={} d={} k={} (fitted on {} rows, {})\n", f.out, f.options.method,
@@ -92,7 +94,7 @@ void run_probe(ProbeFlags f) {
   const json r = editors::probe_file(f.in, f.options);
   print_warnings(r);
   if (f.json) {
-    std::cout << r.dump(2) << "\n";
+    std::cout << harness::json_text(r) << "\n";
     return;
   }
   std::cout << fmt::format("{} '{}' (labels '{}'): n={} d={} k={}, test fraction {}, seed {}{}\n", f.in,
@@ -108,7 +110,7 @@ void run_probe(ProbeFlags f) {
 struct EraseModelFlags {
   std::string model, dataset, hook, out, device = "auto", dtype = "auto";
   std::string method = "leace";
-  bool no_shrinkage = false, all_positions = false, json = false;
+  bool no_shrinkage = false, all_positions = false, json = false, force = false;
   int64_t batch_size = 32;
   int64_t resplits = 10;
 };
@@ -132,7 +134,7 @@ void run_erase_model(const EraseModelFlags& f) {
   const json r = result.to_json();
   for (const auto& w : result.fit.warnings) std::cerr << "editgate: warning: " << w << "\n";
   if (f.json) {
-    std::cout << r.dump(2) << "\n";
+    std::cout << harness::json_text(r) << "\n";
     return;
   }
   std::cout << fmt::format("{}: eraser at {} ({} positions), rank {} (k-1 = {})\n", f.out, result.hook,
@@ -170,7 +172,12 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--seed", f->options.seed, "seed of the holdout choice");
     cmd->add_option("--device", f->options.device, "cpu (default), cuda, cuda:N or auto");
     cmd->add_flag("--json", f->json, "print the fit report as JSON on stdout");
-    cmd->callback([f, &exit_code] { run_erase(*f); exit_code = kExitOk; });
+    add_force_flag(cmd, f->force);
+    cmd->callback([f, &exit_code] {
+      harness::check_output({f->out, "--out", harness::kErasedTensorsOutput, f->force}, {f->in});
+      run_erase(*f);
+      exit_code = kExitOk;
+    });
   }
   {
     auto* cmd = app.add_subcommand("probe", "Held-out linear (and QDA) probe accuracy against chance");
@@ -207,7 +214,12 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
     cmd->add_option("--dtype", f->dtype, "auto, f32, f16 or bf16");
     cmd->add_flag("--json", f->json, "print the report as JSON on stdout");
-    cmd->callback([f, &exit_code] { run_erase_model(*f); exit_code = kExitOk; });
+    add_force_flag(cmd, f->force);
+    cmd->callback([f, &exit_code] {
+      harness::check_output({f->out, "--out", harness::kEraserOutput, f->force}, {f->model, f->dataset});
+      run_erase_model(*f);
+      exit_code = kExitOk;
+    });
   }
 }
 

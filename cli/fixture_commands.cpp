@@ -6,6 +6,8 @@
 
 #include "fixtures/fixture_builder.h"
 #include "cli/commands.h"
+#include "harness/json_file.h"
+#include "harness/output_guard.h"
 
 namespace editgate::cli {
 namespace {
@@ -16,6 +18,7 @@ struct FixtureBuildFlags {
   std::string world_config;
   int64_t max_steps = 0;
   bool json = false;
+  bool force = false;
 };
 
 void run_fixture_build(const FixtureBuildFlags& f) {
@@ -30,7 +33,7 @@ void run_fixture_build(const FixtureBuildFlags& f) {
   const auto result = fixtures::build_fixture(recipe, f.out, /*show_progress=*/true);
   const auto& j = result.fixture_json;
   if (f.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << harness::json_text(j) << "\n";
     return;
   }
   std::cout << "wrote " << f.out << ": " << j["model"]["n_parameters"].get<int64_t>() << " parameters, "
@@ -58,7 +61,9 @@ void register_fixture_commands(CLI::App& app, int& exit_code) {
   build->add_option("--max-steps", flags->max_steps, "cap on training steps (default: the recipe's)")
       ->check(CLI::PositiveNumber);
   build->add_flag("--json", flags->json, "print fixture.json on stdout");
+  add_force_flag(build, flags->force);
   build->callback([flags, &exit_code] {
+    harness::check_output({flags->out, "--out", harness::kFixtureOutput, flags->force}, {flags->world_config});
     run_fixture_build(*flags);
     exit_code = kExitOk;
   });

@@ -7,7 +7,9 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "harness/json_file.h"
 #include "harness/input_error.h"
+#include "harness/output_guard.h"
 #include "reports/json_report_writer.h"
 #include "reports/write_reports.h"
 #include "suites/suite_runner.h"
@@ -20,6 +22,7 @@ struct GateFlags {
   std::string report_dir = "reports-out";
   std::string suites_csv;
   bool json = false;
+  bool force = false;
 };
 
 std::vector<std::string> split_csv(const std::string& s) {
@@ -82,7 +85,11 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--device", f->config.device, "cpu, cuda, cuda:N or auto");
     cmd->add_option("--seed", f->config.options.seed, "seed recorded in the report");
     cmd->add_flag("--json", f->json, "print report.json on stdout instead of the table");
+    add_force_flag(cmd, f->force);
     cmd->callback([f, &exit_code] {
+      const auto& c = f->config;
+      harness::check_output({f->report_dir, "--report-dir", harness::kReportOutput, f->force},
+                            {c.base_dir, c.edited_dir, c.requests, c.preservation, c.cot, c.eraser, c.concept_dataset, c.spec});
       if (f->config.requests.empty() && f->config.eraser.empty()) {
         throw InputError("", "--requests", "an edit requests file (or --eraser for an erasure-only gate)", "nothing");
       }
@@ -117,7 +124,7 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
                                 {"neighborhood_prompts", neighbours},
                                 {"ripple_tests", ripple}};
       if (*json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << harness::json_text(j) << "\n";
       } else {
         std::cout << *path << ": " << set.format << ", " << set.edits.size() << " edits, " << paraphrases
                   << " paraphrase prompts, " << neighbours << " neighbourhood prompts";

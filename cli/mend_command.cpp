@@ -13,7 +13,10 @@
 #include "editors/edit_runner.h"
 #include "editors/mend.h"
 #include "editors/mend_editor_file.h"
+#include "editors/request_formats.h"
 #include "cli/commands.h"
+#include "harness/json_file.h"
+#include "harness/output_guard.h"
 #include "editors/method_hparams.h"
 #include "harness/input_error.h"
 #include "harness/text_model.h"
@@ -27,6 +30,7 @@ struct MendTrainFlags {
   uint64_t seed = 0;
   std::string device = "auto";
   bool json = false;
+  bool force = false;
 };
 
 double mean_of(const std::vector<double>& v, size_t begin, size_t end) {
@@ -39,7 +43,7 @@ void run_mend_train(const MendTrainFlags& f) {
   auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, "auto", true});
   std::string source;
   const auto h = editors::parse_mend_hparams(editors::resolve_method_hparams("mend", f.model, tm.model().config(), f.hparams, source), source);
-  const auto requests = editors::load_counterfact_requests(f.requests);
+  const auto requests = editors::load_edit_requests(f.requests).edits;
   if (requests.empty()) throw InputError(f.requests, "", "at least one edit request", "none");
   editors::validate_requests(tm, requests, f.requests);
   auto net = editors::make_mend_network(tm, h, f.seed, source);
@@ -64,7 +68,7 @@ void run_mend_train(const MendTrainFlags& f) {
       {"edit_lrs", alphas}};
   editors::write_mend_editor(f.out, tm, net, h, training);
   if (f.json) {
-    std::cout << training.dump(2) << "\n";
+    std::cout << harness::json_text(training) << "\n";
     return;
   }
   std::cout << fmt::format("MEND on {} ({}): {} steps on {} requests in {:.1f} s -> {}\n", f.model,
@@ -86,7 +90,7 @@ void register_mend_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<MendTrainFlags>();
   train->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
   train->add_option("--requests", f->requests,
-                    "training edit requests (CounterFact JSON; keep them apart from the requests you evaluate)")
+                    "training edit requests (CounterFact, zsRE, MQuAKE, RippleEdits or EasyEdit JSON; keep them apart from the requests you evaluate)")
       ->required()
       ->check(CLI::ExistingFile);
   train->add_option("--out", f->out, "editor directory to write (mend.safetensors, mend.json)")->required();
@@ -96,7 +100,9 @@ void register_mend_command(CLI::App& app, int& exit_code) {
   train->add_option("--seed", f->seed, "seed of the initialisation and the request order");
   train->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
   train->add_flag("--json", f->json, "print the training record as JSON");
+  add_force_flag(train, f->force);
   train->callback([f, &exit_code] {
+    harness::check_output({f->out, "--out", harness::kMendEditorOutput, f->force}, {f->model, f->requests, f->hparams});
     run_mend_train(*f);
     exit_code = kExitOk;
   });

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "harness/json_file.h"
 #include "harness/generation.h"
 #include "harness/input_error.h"
 #include "harness/gguf_model.h"
@@ -98,7 +99,7 @@ json inspect_json(const std::string& dir) {
 void run_inspect(const ModelFlags& f) {
   const json j = inspect_json(f.dir);
   if (f.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << harness::json_text(j) << "\n";
     return;
   }
   std::cout << fmt::format("{}: {} with {} layers, d_model {}, d_mlp {}, {} heads ({} kv, d_head {}), vocab {}\n",
@@ -115,8 +116,11 @@ void run_tokenize(const ModelFlags& f, const std::vector<std::string>& texts) {
   json all = json::array();
   for (const auto& text : texts) {
     const auto ids = tok->encode(text);
+    // The vocabulary strings (HF's convert_ids_to_tokens: "Ã§" for the two
+    // byte tokens of "ç"), not each id decoded alone, which for byte-level BPE
+    // can be half a character and no valid text.
     json pieces = json::array();
-    for (auto id : ids) pieces.push_back(tok->decode({id}));
+    for (auto id : ids) pieces.push_back(tok->id_to_token(id));
     all.push_back(json{{"text", text}, {"ids", ids}, {"pieces", pieces}});
     if (!f.json) {
       std::cout << json(ids).dump() << "\n";
@@ -125,7 +129,7 @@ void run_tokenize(const ModelFlags& f, const std::vector<std::string>& texts) {
       std::cout << "  " << line << "\n";
     }
   }
-  if (f.json) std::cout << all.dump(2) << "\n";
+  if (f.json) std::cout << harness::json_text(all) << "\n";
 }
 
 void run_score(const ModelFlags& f, const std::string& prompt, const std::string& continuation) {
@@ -144,9 +148,8 @@ void run_score(const ModelFlags& f, const std::string& prompt, const std::string
                           {"argmax", tm.decode({r.argmax[i]})}});
   }
   if (f.json) {
-    std::cout << json{{"prompt", prompt}, {"continuation", continuation}, {"tokens", tokens}, {"sum_logprob", r.sum()},
-                      {"mean_nll", r.mean_nll()}}
-                     .dump(2)
+    std::cout << harness::json_text(json{{"prompt", prompt}, {"continuation", continuation}, {"tokens", tokens},
+                                         {"sum_logprob", r.sum()}, {"mean_nll", r.mean_nll()}})
               << "\n";
     return;
   }
@@ -167,7 +170,7 @@ void run_generate(const ModelFlags& f, const std::string& prompt, int64_t max_ne
   const auto out = harness::generate_greedy(tm.model(), {ids}, opts).front();
   const std::string text = tm.decode(out);
   if (f.json) {
-    std::cout << json{{"prompt", prompt}, {"ids", out}, {"text", text}}.dump(2) << "\n";
+    std::cout << harness::json_text(json{{"prompt", prompt}, {"ids", out}, {"text", text}}) << "\n";
   } else {
     std::cout << prompt << text << "\n";
   }

@@ -14,6 +14,7 @@
 #include "editors/steering.h"
 #include "harness/checkpoint.h"
 #include "cli/commands.h"
+#include "harness/output_guard.h"
 #include "harness/text_model.h"
 
 namespace editgate::cli {
@@ -24,6 +25,7 @@ struct SteerFlags {
   double scale = 1.0;
   std::string device = "auto";
   bool json = false;
+  bool force = false;
 };
 
 void run_steer_command(const SteerFlags& f) {
@@ -71,7 +73,9 @@ void register_steer_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", f->out, "output directory (written atomically)")->required();
   cmd->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
   cmd->add_flag("--json", f->json, "print the manifest");
+  add_force_flag(cmd, f->force);
   cmd->callback([f, &exit_code] {
+    harness::check_output({f->out, "--out", harness::kCheckpointOutput, f->force}, {f->model, f->positive, f->negative});
     run_steer_command(*f);
     exit_code = kExitOk;
   });

@@ -1,7 +1,7 @@
 #pragma once
 // EditRequest: one requested fact rewrite, normalised from the request files
-// editors and suites read (CounterFact records today; zsRE, RippleEdits and
-// MQuAKE map onto it too). This unit owns the normalised type and the
+// editors and suites read (every format of request_formats.h maps onto it;
+// that unit is the loader commands use). This unit owns the normalised type and the
 // CounterFact loader's validation: every rejected record names the file, the
 // case id and the field. Tokenising targets is the editor's job (a target that
 // encodes to no token is rejected there, with the same kind of message).

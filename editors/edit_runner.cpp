@@ -24,6 +24,8 @@
 #include "harness/checkpoint.h"
 #include "harness/file_io.h"
 #include "harness/input_error.h"
+#include "harness/json_file.h"
+#include "harness/output_guard.h"
 #include "harness/safetensors_reader.h"
 #include "harness/scoring.h"
 #include "harness/sha256.h"
@@ -396,8 +398,9 @@ std::string save_edited_checkpoint(const harness::TextModel& tm, EditManifest& m
     manifest.adapter["sha256"] = harness::sha256_hex(bytes);
     files[manifest.adapter["file"].get<std::string>()] = std::move(bytes);
   }
-  auto text = to_json(manifest).dump(2) + "\n";
+  auto text = harness::json_text(to_json(manifest)) + "\n";
   files[kManifestFile] = text;
+  files[harness::kOutputMarkerFile] = harness::output_marker(harness::kCheckpointOutput);
   harness::save_model(tm.model(), out, tm.dir(), tm.loaded().stored_dtype, files);
   return text;
 }

@@ -11,6 +11,8 @@
 #include "editors/erasure_split.h"
 #include "editors/probe_recovery.h"
 #include "harness/atomic_file.h"
+#include "harness/json_file.h"
+#include "harness/output_guard.h"
 #include "harness/text_model.h"
 
 namespace editgate::editors {
@@ -130,10 +132,11 @@ void write_erase_model_outputs(const std::filesystem::path& out_dir, const Erase
   meta["hook"] = result.hook;
   meta["positions"] = result.positions;
   meta["fit_report"] = result.fit.to_json().dump();
-  const std::string report = result.to_json().dump(2) + "\n";
+  const std::string report = harness::json_text(result.to_json()) + "\n";
   write_directory_atomic(out_dir, [&](const std::filesystem::path& tmp) {
     result.eraser.save(tmp / "eraser.safetensors", meta);
     write_file_atomic(tmp / "report.json", report);
+    harness::write_output_marker(tmp, harness::kEraserOutput);
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "editors/mend.h"
 #include "harness/atomic_file.h"
+#include "harness/output_guard.h"
 #include "harness/checkpoint.h"
 #include "harness/input_error.h"
 #include "harness/json_file.h"
@@ -40,6 +41,7 @@ void write_mend_editor(const fs::path& dir, const harness::TextModel& base, cons
   write_directory_atomic(dir, [&](const fs::path& tmp) {
     harness::write_safetensors(tmp / kMendWeightsFile, tensors, {{"format", kMendFormat}, {"version", "1"}});
     std::ofstream(tmp / kMendConfigFile, std::ios::binary) << j.dump(2) << "\n";
+    harness::write_output_marker(tmp, harness::kMendEditorOutput);
   });
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "harness/atomic_file.h"
+#include "harness/output_guard.h"
 #include "harness/device.h"
 #include "harness/gguf_model.h"
 #include "harness/input_error.h"
@@ -160,6 +161,7 @@ void save_model(const Transformer& model, const fs::path& out_dir, const fs::pat
         // Both describe the source's edit, not this checkpoint (a GRACE codebook
         // is written again by the editor that keeps it).
         if (name == "edit_manifest.json" || name == kCodebookFile || name == kSteeringFile) continue;
+        if (name == kOutputMarkerFile) continue;  // the writer's own marker says what this output is
         fs::copy_file(entry.path(), tmp / name);
       }
     }

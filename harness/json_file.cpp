@@ -8,4 +8,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path, const std::stri
   return parse_json_strict(read_file(path, what), path.string());
 }
 
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace editgate::harness

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/atomic_file.h"
+#include "harness/output_guard.h"
 #include "reports/html_writer.h"
 #include "reports/json_report_writer.h"
 #include "reports/junit_writer.h"
@@ -55,7 +56,9 @@ bool owned_report_dir(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir, ec)) return false;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
-    if (name != kReportJsonFile && name != kJunitXmlFile && name != kReportHtmlFile) return false;
+    if (name != kReportJsonFile && name != kJunitXmlFile && name != kReportHtmlFile && name != harness::kOutputMarkerFile) {
+      return false;
+    }
   }
   return true;
 }
@@ -69,6 +72,7 @@ void write_reports(const harness::RunReport& report, const std::filesystem::path
   const auto write_three = [&](const std::filesystem::path& to) {
     write_file_atomic(to / kJunitXmlFile, xml);
     write_file_atomic(to / kReportHtmlFile, html);
+    write_file_atomic(to / harness::kOutputMarkerFile, harness::output_marker(harness::kReportOutput));
     write_file_atomic(to / kReportJsonFile, json);  // last: report.json present => the set is complete
   };
   // A report directory of its own is replaced as one unit (the three reports of

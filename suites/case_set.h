@@ -1,16 +1,19 @@
 #pragma once
 // CaseSet: everything a gate run tests, loaded from request files and
-// normalised: edit cases (CounterFact, zsRE, MQuAKE and EasyEdit records all
-// become editors::EditRequest), RippleEdits cases, the preservation facts and
-// the chain-of-thought items. This unit owns format detection and the formats
-// other than CounterFact (editors/edit_request.h owns that one); every rejected
-// record is an InputError naming the file, the record index and the field.
+// normalised: edit cases (any format editors/request_formats.h reads, all
+// editors::EditRequest), RippleEdits cases with their tests, the preservation
+// facts and the chain-of-thought items. The edit requests and preservation
+// facts come from editors/request_formats.h (the one loader edit, mend train,
+// gate and validate share); this unit adds the RippleEdits tests and the CoT
+// items. Every rejected record is an InputError naming the file, the record
+// index and the field.
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "editors/edit_request.h"
+#include "editors/request_formats.h"
 
 namespace editgate::suites {
 
@@ -35,13 +38,8 @@ struct RippleCase {
   std::vector<RippleTest> tests;
 };
 
-// An unrelated fact the edit must not change.
-struct PreservationFact {
-  std::string prompt;
-  std::string object;
-  std::string relation;
-  std::string subject;  // optional; when absent the prompt is searched for edited subjects
-};
+// Preservation facts are the editors' (edit --sequential reads them too).
+using editors::PreservationFact;
 
 struct CotItem {
   std::string id;
@@ -68,9 +66,10 @@ struct CaseSet {
 // "mquake", "easyedit" or "rippleedits".
 CaseSet load_requests(const std::filesystem::path& path);
 
-// Preservation facts ({"facts": [{prompt, object, relation}]}) and CoT items
-// ({"answer_prefix", "items": [...]}) in editgate's fixture formats.
-std::vector<PreservationFact> load_preservation(const std::filesystem::path& path);
+// Preservation facts ({"facts": [{prompt, object, relation}]}; the loader is
+// editors::load_preservation) and CoT items ({"answer_prefix", "items": [...]})
+// in editgate's fixture formats.
+using editors::load_preservation;
 void load_cot(const std::filesystem::path& path, CaseSet& into);
 
 // [A-Za-z0-9_] only, never empty: GoogleTest and JUnit names.

@@ -265,5 +265,104 @@ TEST_P(EditCliArch, TraceAndDebugCoverEveryLayer) {
 INSTANTIATE_TEST_SUITE_P(Archs, EditCliArch, ::testing::Values("gptj", "gpt_neox"),
                          [](const auto& info) { return info.param == "gptj" ? std::string("Gptj") : std::string("GptNeox"); });
 
+// Outputs never destroy user data (issue 17): every writing command refuses,
+// with exit 2 and one line naming the path and the way out, an output that is,
+// contains or lies inside an input, and an existing non-empty directory (or
+// file) editgate did not write; the user's files stay as they were. --force
+// replaces an earlier editgate output of the same kind, and only that.
+TEST_F(EditCli, WritingCommandsNeverReplaceWhatEditgateDidNotWrite) {
+  const std::string base_config = read_text(dir_ / "base" / "config.json");
+  fs::create_directories(dir_ / "base" / "requests");
+  std::ofstream(dir_ / "base" / "requests" / "mine.json") << "[1]";
+  fs::create_directories(dir_ / "user");
+  std::ofstream(dir_ / "user" / "thesis.txt") << "four years";
+  std::ofstream(dir_ / "data.safetensors") << "not even safetensors";
+  std::ofstream(dir_ / "world.json") << "{}";
+  const auto user_files_intact = [&](const std::string& what) {
+    EXPECT_EQ(read_text(dir_ / "base" / "config.json"), base_config) << what;
+    EXPECT_EQ(read_text(dir_ / "base" / "requests" / "mine.json"), "[1]") << what;
+    EXPECT_EQ(read_text(dir_ / "user" / "thesis.txt"), "four years") << what;
+    EXPECT_EQ(read_text(dir_ / "data.safetensors"), "not even safetensors") << what;
+    EXPECT_EQ(read_text(dir_ / "world.json"), "{}") << what;
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "user"), fs::directory_iterator()), 1) << what;
+  };
+  const std::string rome = "edit --model " + p("base") + " --method rome --requests " + p("requests.json") +
+                           " --hparams " + p("hparams.json") + " --no-stats-cache --out ";
+  const std::string gate = "gate --base " + p("base") + " --edited " + p("base") + " --requests " + p("requests.json") +
+                           " --report-dir ";
+  // Each command with its output flag last, and an output that collides with one of its inputs.
+  const std::vector<std::pair<std::string, std::string>> commands = {
+      {rome, p("base")},                                                         // the model itself
+      {rome, p("base/edited")},                                                  // inside the model
+      {rome, "'" + dir_.path().string() + "'"},                                  // around the model
+      {"erase --in " + p("data.safetensors") + " --out ", p("data.safetensors")},
+      {"erase-model --model " + p("base") + " --dataset " + p("requests.json") + " --hook blocks.1.hook_resid_post --out ",
+       p("base/eraser")},
+      {gate, p("base/requests")},
+      {"steer --model " + p("base") + " --positive " + p("requests.json") + " --negative " + p("requests.json") +
+           " --hook blocks.1.hook_resid_pre --out ",
+       p("base")},
+      {"mend train --model " + p("base") + " --requests " + p("requests.json") + " --out ", p("base")},
+      {"fixture build --world-config " + p("world.json") + " --out ", p("world.json")},
+      {"demo --fixture " + p("base") + " --report-dir ", p("base/reports")},
+  };
+  for (const auto& [command, input_path] : commands) {
+    expect_bad_input(run_cli(command + input_path + " --force"), "apart from every input");
+    user_files_intact(command + input_path);
+    // The user's own directory (or, for erase, their file): refused even with --force.
+    const std::string user = command.starts_with("erase --in") ? p("user/thesis.txt") : p("user");
+    expect_bad_input(run_cli(command + user + " --force"), "did not write");
+    user_files_intact(command + user);
+  }
+
+  // An earlier editgate output of the same kind: replaced with --force only;
+  // one of another kind (a MEND editor) is not a checkpoint, not even with --force.
+  ASSERT_EQ(run_cli(rome + p("edited")).code, 0);
+  expect_bad_input(run_cli(rome + p("edited")), "--force");
+  const auto again = run_cli(rome + p("edited") + " --force");
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_TRUE(fs::exists(dir_ / "edited" / "edit_manifest.json"));
+  fs::create_directories(dir_ / "empty");
+  EXPECT_EQ(run_cli(rome + p("empty")).code, 0);  // an empty directory holds nothing to lose
+  std::ofstream(dir_ / "mend.json") << json{{"inner_params", {"blocks.1.mlp.W_in", "blocks.1.mlp.W_out"}}, {"rank", 4},
+                                            {"edit_lr", 1e-2}, {"lr", 1e-3}, {"batch_size", 1}, {"n_loc", 0}}
+                                            .dump();
+  const std::string train = "mend train --model " + p("base") + " --requests " + p("requests.json") + " --hparams " +
+                            p("mend.json") + " --steps 1 --out " + p("editor");
+  ASSERT_EQ(run_cli(train).code, 0);
+  expect_bad_input(run_cli(rome + p("editor") + " --force"), "did not write");
+  EXPECT_TRUE(fs::exists(dir_ / "editor" / "mend.safetensors"));
+  expect_bad_input(run_cli(train), "--force");
+}
+
+// Every request format everywhere (issue 17): `edit` and `mend train` read
+// zsRE, EasyEdit, MQuAKE and RippleEdits files as `gate` does (one loader,
+// editors/request_formats.h), and the manifest records the normalised edit.
+TEST_F(EditCli, EditAndMendTrainReadEveryRequestFormat) {
+  const json files = {
+      {"zsre", {{{"subject", "ka lo"}, {"src", "ka lo was born in the"}, {"alt", "north"}, {"answers", {"south"}}}}},
+      {"easyedit", {{{"subject", "ka lo"}, {"prompt", "ka lo was born in the"}, {"target_new", "north"}}}},
+      {"mquake", {{{"requested_rewrite", {request(0, "{} was born in the", "ka lo", "north")["requested_rewrite"]}}}}},
+      {"rippleedits", {{{"edit", {{"subject", "ka lo"}, {"target", "north"}, {"cloze", "{} was born in the"}}},
+                        {"Relation_Specificity", json::array()}}}}};
+  for (const auto& [format, records] : files.items()) {
+    write_requests(format + ".json", records);
+    const auto e = run_cli(edit_args(format + ".json", format) + " --json");
+    ASSERT_EQ(e.code, 0) << format << ": " << e.err;
+    const auto manifest = json::parse(e.out);
+    ASSERT_EQ(manifest["requests"].size(), 1u) << format;
+    EXPECT_EQ(manifest["requests"][0]["requested_rewrite"]["subject"], "ka lo") << format;
+    EXPECT_EQ(manifest["requests"][0]["requested_rewrite"]["target_new"]["str"], "north") << format;
+  }
+  std::ofstream(dir_ / "mend.json") << json{{"inner_params", {"blocks.1.mlp.W_in", "blocks.1.mlp.W_out"}}, {"rank", 4},
+                                            {"edit_lr", 1e-2}, {"lr", 1e-3}, {"batch_size", 1}, {"n_loc", 0}}
+                                            .dump();
+  const auto t = run_cli("mend train --model " + p("base") + " --requests " + p("zsre.json") + " --hparams " +
+                         p("mend.json") + " --steps 1 --out " + p("zsre_editor") + " --json");
+  EXPECT_EQ(t.code, 0) << t.err;
+  write_requests("unknown.json", json::array({{{"question", "where?"}}}));
+  expect_bad_input(run_cli(edit_args("unknown.json", "unknown")), "zsRE");
+}
+
 }  // namespace
 }  // namespace editgate::testing

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "harness/safetensors_writer.h"
+#include "harness/tokenizer_pipeline.h"
 #include "tests/editors/random_text_model.h"
 #include "tests/editors/synthetic_concept.h"
 #include "tests/harness/tiny_checkpoint.h"
@@ -128,8 +129,63 @@ TEST_F(ErasureCli, EraseModelRunsOnARandomModelAndRejectsABadHook) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("fact recall"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));
-  expect_bad_input(common + " --hook blocks.9.hook_resid_post", "layer below 2");
-  expect_bad_input(common + " --hook blocks.0.hook_nothing", "hook");
+  // --force: past the output rule (the eraser above is editgate's), to the hook's check.
+  expect_bad_input(common + " --force --hook blocks.9.hook_resid_post", "layer below 2");
+  expect_bad_input(common + " --force --hook blocks.0.hook_nothing", "hook");
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));  // a refused run leaves the earlier output
+}
+
+// `tokenize`, `score` and `generate` on a byte-level BPE (GPT-2-style)
+// tokenizer, where one character can be two tokens (issue 17): --json always
+// exits 0 with valid UTF-8 JSON; tokenize's pieces are the vocabulary strings
+// (HF's convert_ids_to_tokens: "Ã" and "§" for the two bytes of "ç"), and
+// what the model generates is kept with invalid sequences replaced.
+class ModelCli : public ErasureCli {
+ protected:
+  void write_byte_level_model(const fs::path& dir) {
+    TinySpec spec;
+    spec.vocab = 261;
+    write_tiny_checkpoint(dir, spec);
+    nlohmann::json vocab;
+    for (int b = 0; b < 256; ++b) vocab[harness::bytes_to_unicode()[b]] = b;
+    vocab["fa"] = 256, vocab["ad"] = 257, vocab["ade"] = 258, vocab["Ã§"] = 259;
+    const nlohmann::json tokenizer = {
+        {"added_tokens", {{{"id", 260}, {"content", "<|endoftext|>"}, {"special", true}}}},
+        {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
+        {"decoder", {{"type", "ByteLevel"}}},
+        {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"f a", "a d", "ad e", "Ã §"}}}}};
+    std::ofstream(dir / "tokenizer.json") << tokenizer.dump();
+  }
+};
+
+TEST_F(ModelCli, ByteLevelPiecesAndModelTextAreValidJson) {
+  write_byte_level_model(dir_ / "bytes");
+  const std::string model = " --model '" + (dir_ / "bytes").string() + "'";
+  const auto t = run("tokenize" + model + " --json 'façade' '日本' '🙂'");
+  ASSERT_EQ(t.code, 0) << t.err;
+  const auto j = nlohmann::json::parse(t.out);  // throws on invalid UTF-8
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["pieces"], nlohmann::json({"fa", "Ã§", "ade"}));
+  EXPECT_EQ(j[0]["ids"], nlohmann::json({256, 259, 258}));
+  // 日 is E6 97 A5: three byte tokens, none of them a character on its own.
+  EXPECT_EQ(j[1]["ids"].size(), 6u);
+  EXPECT_EQ(j[1]["pieces"][0], harness::bytes_to_unicode()[0xE6]);
+  EXPECT_EQ(j[2]["ids"].size(), 4u);
+  const auto plain = run("tokenize" + model + " 'façade'");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("fa | Ã§ | ade"), std::string::npos) << plain.out;
+
+  // Random weights over 256 byte tokens: the continuation is bytes in no
+  // particular order, invalid UTF-8 almost surely.
+  const auto g = run("generate" + model + " --prompt 'façade' --max-new-tokens 24 --device cpu --json");
+  ASSERT_EQ(g.code, 0) << g.err;
+  const auto gj = nlohmann::json::parse(g.out);
+  EXPECT_GT(gj["ids"].size(), 3u);
+  // U+FFFD where the bytes broke off: the case a plain dump() throws on (exit 3).
+  EXPECT_NE(gj["text"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos) << gj["text"];
+  const auto s = run("score" + model + " --prompt 'fa' --continuation 'çade日' --device cpu --json");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(nlohmann::json::parse(s.out)["tokens"].size(), 5u);
 }
 
 }  // namespace

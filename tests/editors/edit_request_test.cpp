@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "editors/edit_request.h"
+#include "editors/request_formats.h"
 #include "harness/input_error.h"
 #include "tests/harness/tiny_checkpoint.h"
 
@@ -137,6 +138,68 @@ TEST(EditRequest, LoadRejectsBadFiles) {
   }
   std::ofstream(dir / "ok.json") << json::array({good_record()}).dump();
   EXPECT_EQ(load_counterfact_requests(dir / "ok.json").size(), 1u);
+}
+
+// The one loader of every command (issue 17): each of the five formats is
+// detected and normalised to the same edit; an unknown record names them all.
+TEST(RequestFormats, EveryFormatBecomesTheSameEdit) {
+  const json rewrite = {{"prompt", "{} is the capital of"}, {"subject", "Paris"}, {"target_new", {{"str", "Italy"}}},
+                        {"target_true", {{"str", "France"}}}};
+  const json counterfact = json::array({{{"case_id", 0}, {"requested_rewrite", rewrite}}});
+  const json zsre = json::array({{{"subject", "Paris"}, {"src", "Paris is the capital of"}, {"alt", "Italy"},
+                                  {"answers", {"France"}}, {"rephrase", "Paris is the capital city of"}}});
+  const json easyedit = json::array({{{"subject", "Paris"}, {"prompt", "Paris is the capital of"},
+                                      {"target_new", "Italy"}, {"ground_truth", "France"}}});
+  const json mquake = json::array({{{"requested_rewrite", json::array({rewrite})}}});
+  const json ripple = json::array({{{"edit", {{"subject", "Paris"}, {"target", "Italy"}, {"cloze", "{} is the capital of"},
+                                              {"original_fact", {{"target", "France"}}}}},
+                                    {"Relation_Specificity", json::array()}}});
+  for (const auto& [doc, format] : std::vector<std::pair<json, std::string>>{
+           {counterfact, "counterfact"}, {zsre, "zsre"}, {easyedit, "easyedit"}, {mquake, "mquake"}, {ripple, "rippleedits"}}) {
+    const auto set = parse_edit_requests(doc, "req.json");
+    EXPECT_EQ(set.format, format);
+    ASSERT_EQ(set.edits.size(), 1u) << format;
+    EXPECT_EQ(set.edits[0].subject, "Paris") << format;
+    EXPECT_EQ(set.edits[0].filled_prompt(), "Paris is the capital of") << format;
+    EXPECT_EQ(set.edits[0].target_new, "Italy") << format;
+  }
+  EXPECT_EQ(parse_edit_requests(zsre, "req.json").edits[0].paraphrase_prompts.size(), 1u);
+  try {
+    parse_edit_requests(json::array({{{"question", "?"}}}), "req.json");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("zsRE"), std::string::npos) << e.what();
+    EXPECT_EQ(e.field(), "record 0");
+  }
+  try {
+    parse_edit_requests(json::array({{{"subject", "Rome"}, {"src", "Paris is the capital of"}, {"alt", "Italy"}}}),
+                        "req.json");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "record 0.src");
+  }
+}
+
+// Preservation facts: the gate's form needs objects; `edit --sequential`
+// (prompts_only) also takes facts without them, or a list of prompts.
+TEST(RequestFormats, PreservationFactsWithAndWithoutObjects) {
+  testing::TempDir dir;
+  std::ofstream(dir / "facts.json") << json{{"facts", {{{"prompt", "Rome is in"}, {"object", "Italy"}}}}}.dump();
+  std::ofstream(dir / "prompts.json") << json{"Rome is in", "Oslo is in"}.dump();
+  std::ofstream(dir / "no_object.json") << json{{"facts", {{{"prompt", "Rome is in"}}}}}.dump();
+  EXPECT_EQ(load_preservation(dir / "facts.json")[0].object, "Italy");
+  EXPECT_EQ(load_preservation(dir / "facts.json", true)[0].prompt, "Rome is in");
+  EXPECT_EQ(load_preservation(dir / "prompts.json", true).size(), 2u);
+  EXPECT_EQ(load_preservation(dir / "no_object.json", true)[0].prompt, "Rome is in");
+  EXPECT_THROW(load_preservation(dir / "prompts.json"), InputError);
+  try {
+    load_preservation(dir / "no_object.json");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "facts[0].object");
+  }
+  std::ofstream(dir / "bad.json") << json{{"facts", {3}}}.dump();
+  EXPECT_THROW(load_preservation(dir / "bad.json", true), InputError);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ def perturb(src, dst, changes, seed):
 
 
 def gate(editgate, fixture, edited, requests, out):
-    r = run([editgate, "gate", "--base", fixture, "--edited", edited, "--requests", requests, "--report-dir", out])
+    r = run([editgate, "gate", "--base", fixture, "--edited", edited, "--requests", requests, "--report-dir", out, "--force"])
     if r.returncode not in (0, 1):
         raise SystemExit(f"gate on {edited.name} ended with {r.returncode}: {r.stderr[-400:]}")
     report = json.loads((out / "report.json").read_text())
@@ -93,7 +93,7 @@ def audit(editgate, fixture, edited):
 
 def edit(editgate, fixture, requests, out, stats):
     r = run([editgate, "edit", "--model", fixture, "--method", "rome", "--requests", requests, "--out", out,
-             "--stats-cache", stats])
+             "--stats-cache", stats, "--force"])
     if r.returncode != 0:
         raise SystemExit(f"edit failed ({r.returncode}): {r.stderr[-400:]}")
     return json.loads((out / "edit_manifest.json").read_text())

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/output_guard.h"
 #include "reports/html_writer.h"
 #include "reports/json_report_writer.h"
 #include "reports/junit_writer.h"
@@ -29,11 +30,14 @@ TEST(WriteReports, WritesAllThreeAndNoTemporaries) {
   EXPECT_EQ(slurp(dir / kReportJsonFile), report_json(report));
   EXPECT_EQ(slurp(dir / kJunitXmlFile), junit_xml(report));
   EXPECT_EQ(slurp(dir / kReportHtmlFile), report_html(report));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 3);
+  // The three reports and the marker by which editgate recognises its own
+  // report directory (harness/output_guard.h).
+  EXPECT_EQ(editgate::harness::output_kind(dir), editgate::harness::kReportOutput);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 4);
   // Rewriting replaces the files in place.
   write_reports(sample_report(true), dir);
   EXPECT_EQ(slurp(dir / kReportJsonFile), report_json(sample_report(true)));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 3);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 4);
 }
 
 TEST(WriteReports, UnwritableDirectoryThrowsAndWritesNothing) {
