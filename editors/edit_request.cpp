@@ -1,4 +1,5 @@
 #include "editors/edit_request.h"
+#include "harness/json_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -144,17 +145,7 @@ std::vector<EditRequest> parse_counterfact_requests(const nlohmann::json& doc, c
 }
 
 std::vector<EditRequest> load_counterfact_requests(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", "a readable JSON file", "cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(buf.str());
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(path.string(), "", "valid JSON", e.what());
-  }
-  return parse_counterfact_requests(doc, path.string());
+  return parse_counterfact_requests(harness::read_json_file(path), path.string());
 }
 
 nlohmann::ordered_json to_counterfact_json(const EditRequest& r) {

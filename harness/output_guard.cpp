@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/file_io.h"
 #include "harness/input_error.h"
 #include "harness/safetensors_reader.h"
 
@@ -59,15 +60,19 @@ std::string output_marker(std::string_view kind) {
 }
 
 void write_output_marker(const fs::path& dir, std::string_view kind) {
-  std::ofstream(dir / kOutputMarkerFile, std::ios::binary) << output_marker(kind);
+  write_file_checked(dir / kOutputMarkerFile, output_marker(kind));
 }
 
 std::string output_kind(const fs::path& dir) {
-  std::ifstream in(dir / kOutputMarkerFile, std::ios::binary);
-  if (!in) return "";
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  const auto j = nlohmann::json::parse(bytes.str(), nullptr, /*allow_exceptions=*/false);
+  if (!fs::is_regular_file(dir / kOutputMarkerFile)) return "";
+  // Anything unreadable or malformed is not editgate's marker: the folder counts as the user's.
+  std::string text;
+  try {
+    text = read_file(dir / kOutputMarkerFile, "an output marker", 1 << 16);
+  } catch (const InputError&) {
+    return "";
+  }
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.value("producer", "") != "editgate" || !j.contains("kind") || !j["kind"].is_string()) {
     return "";
   }

@@ -10,6 +10,7 @@
 #include "harness/steering_adapter.h"
 #include "harness/gguf_model.h"
 #include "harness/input_error.h"
+#include "harness/json_file.h"
 
 namespace editgate::harness {
 namespace {

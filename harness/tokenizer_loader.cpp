@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/file_io.h"
 #include "harness/bpe_tokenizer.h"
 #include "harness/gguf_model.h"
 #include "harness/input_error.h"
@@ -23,20 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-std::string read_file(const fs::path& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "", what, "a file that cannot be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
+// Strict (duplicate keys are errors): a tokenizer file with a token given twice is ambiguous.
 Json parse_json(const fs::path& path, const std::string& what) {
-  try {
-    return Json::parse(read_file(path, what));
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers that overflow
-    throw InputError(path.string(), "", what, e.what(), "truncated download or hand edit?");
-  }
+  return parse_json_strict(read_file(path, what), path.string());
 }
 
 std::string type_name(const Json& j) { return j.is_null() ? "null" : j.type_name(); }
@@ -346,7 +336,7 @@ std::string hf_tokenizer_class(const fs::path& dir, const Json& config) {
     return name;
   }
   if (!fs::is_regular_file(dir / "config.json")) return "";
-  const Json model = Json::parse(read_file(dir / "config.json", "an HF config.json"), nullptr, false);
+  const Json model = Json::parse(read_file(dir / "config.json", "an HF config.json"), nullptr, /*allow_exceptions=*/false);
   if (model.is_object() && model.value("model_type", Json()) == "gpt_neox") return "GPTNeoXTokenizer";
   return "";
 }

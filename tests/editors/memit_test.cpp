@@ -1,5 +1,7 @@
 // MEMIT and AlphaEdit on random-weight models: the batched value optimisation
-// equals the serial one, one MEMIT layer solves its normal equations, spreading
+// equals the serial one, its KL term runs from the edited to the base
+// distribution, keys average within template groups and then over them, one
+// MEMIT layer solves its normal equations, spreading
 // over layers shrinks the residual, AlphaEdit's update leaves C's principal
 // subspace alone (ΔW(I − P) = 0) and accumulates the keys of its rounds.
 
@@ -144,13 +146,65 @@ TEST(ValueOptimizer, BatchedEqualsSerial) {
   }
 }
 
+// The essence term is KL(P_δ ‖ P₀), the ROME paper's eq. 4 and the reference's
+// direction: recomputed here from the returned δ (the one of the last forward pass).
+TEST(ValueOptimizer, KlIsFromTheEditedToTheBaseDistribution) {
+  EditTestModel m;
+  const auto req = testing::test_requests(1).front();
+  ValueParams p;
+  p.num_steps = 3;
+  p.lr = 2.0;  // far enough from δ = 0 for the two directions to differ clearly
+  p.early_stop_loss = 0;
+  p.allow_tf32 = false;
+  const harness::HookPoint point{0, harness::HookSite::kMlpOut};
+  const auto v = optimize_values(m.model(), {req}, {"{}"}, point, p).front();
+  const auto sp = encode_subject_prompt(m.model(), p.kl_prompts.front(), req.subject, req.case_id);
+  const auto log_p = [&](const at::Tensor& delta) {
+    c10::NoGradGuard ng;
+    auto handle = m.model().model().hooks().add(point, [&](at::Tensor& act, const harness::HookContext&) {
+      act = act.clone();
+      act.select(0, 0).select(0, sp.subject_last).add_(delta.to(act.device(), act.scalar_type()));
+    });
+    const auto ids = at::tensor(sp.ids, at::kLong).unsqueeze(0).to(m.model().model().device());
+    return at::log_softmax(m.model().model().forward(ids)[0][sp.subject_last].to(at::kDouble).cpu(), -1);  // [vocab]
+  };
+  const auto edited = log_p(v.delta), base = log_p(at::zeros_like(v.delta));
+  const double kl_edited_base = (edited.exp() * (edited - base)).sum().item<double>();
+  const double kl_base_edited = (base.exp() * (base - edited)).sum().item<double>();
+  EXPECT_GT(std::abs(kl_edited_base - kl_base_edited), 1e-3 * kl_edited_base) << "the directions must differ here";
+  EXPECT_NEAR(v.kl, kl_edited_base, 1e-5 * std::max(1.0, kl_edited_base));
+}
+
+// MEMIT's keys: the mean within each template group, then over the groups.
+TEST(Memit, KeysAverageWithinGroupsThenOverGroups) {
+  EditTestModel m;
+  const auto reqs = testing::test_requests(2);
+  ContextTemplateParams tp;
+  tp.length_count = {{4, 2}, {3, 1}};
+  const auto templates = sample_context_templates(m.model(), tp, 0);
+  const auto groups = context_template_groups(tp);
+  ASSERT_EQ(groups, (std::vector<int64_t>{1, 2, 1}));
+  ASSERT_EQ(templates.size(), 4u);
+  std::vector<at::Tensor> each;  // [n, d_mlp] per template
+  for (const auto& t : templates) each.push_back(mean_subject_keys(m.model(), reqs, {t}, 0).to(at::kDouble));
+  const auto expected = (each[0] + (each[1] + each[2]) / 2 + each[3]) / 3;
+  const auto got = mean_subject_keys(m.model(), reqs, templates, 0, groups).to(at::kDouble);
+  EXPECT_LT((got - expected).abs().max().item<double>(), 1e-5);
+  // Without groups every template weighs alike (ROME's k̄).
+  const auto uniform = mean_subject_keys(m.model(), reqs, templates, 0).to(at::kDouble);
+  EXPECT_LT((uniform - (each[0] + each[1] + each[2] + each[3]) / 4).abs().max().item<double>(), 1e-5);
+  EXPECT_THROW(mean_subject_keys(m.model(), reqs, templates, 0, {1, 2}), c10::Error);
+}
+
 TEST(Memit, OneLayerSolvesTheNormalEquations) {
   EditTestModel m;
   const auto reqs = testing::test_requests(4);
   const auto h = small_hparams({0});
   const auto templates = sample_context_templates(m.model(), h.context, 0);
   const auto c = statistic(m, 0);
-  const auto k = mean_subject_keys(m.model(), reqs, templates, 0).to(at::kDouble).t().cpu();  // [d_mlp, n]
+  // MEMIT averages the keys per template group ("{}", then the two prefixes), then over the groups.
+  const auto groups = context_template_groups(h.context);
+  const auto k = mean_subject_keys(m.model(), reqs, templates, 0, groups).to(at::kDouble).t().cpu();  // [d_mlp, n]
   const auto before = bare_prompt_activations(m.model(), reqs, {0, harness::HookSite::kResidPost}).to(at::kDouble).cpu();
   const auto r = apply_memit(m.model(), reqs, h, templates, {{0, c}}, MemitSolver::kMemit);
   std::vector<at::Tensor> zs;
@@ -182,12 +236,11 @@ TEST(AlphaEdit, UpdateIsZeroOnThePreservedSubspace) {
   const auto reqs = testing::test_requests(3);
   auto h = small_hparams({0});
   const auto c = statistic(m, 0);
-  // A threshold halfway between two eigenvalues, so P is a proper projector of
-  // known rank. (Exactly at an eigenvalue, the editor's own eigendecomposition
-  // rounds that eigenvalue to either side: 25 on this machine, 24 where CI passed.)
+  // A threshold halfway between two eigenvalues, so P is a proper projector. (At an
+  // eigenvalue itself, the projector's eigh and this eigvalsh may round it to either side.)
   const auto evals = at::linalg_eigvalsh(c.cpu());
   const int64_t half = evals.size(0) / 2;
-  h.nullspace_threshold = 0.5 * (evals[half - 1].item<double>() + evals[half].item<double>());
+  h.nullspace_threshold = (evals[half - 1].item<double>() + evals[half].item<double>()) / 2;
   AlphaEditState state;
   const auto templates = sample_context_templates(m.model(), h.context, 0);
   const auto r = apply_memit(m.model(), reqs, h, templates, {{0, c}}, MemitSolver::kAlphaEdit, &state);

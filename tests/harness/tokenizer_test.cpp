@@ -293,7 +293,7 @@ TEST(TokenizerLoader, RejectsMalformedVocabAndMerges) {
   expect_error(broken, ok, broken.string(), "parse error");
   const auto string_id = write(dir / "string_id.json", R"({"a": "zero"})");
   expect_error(string_id, ok, string_id.string(), R"(vocab["a"])");
-  expect_error(dir / "missing.json", ok, (dir / "missing.json").string(), "cannot be opened");
+  expect_error(dir / "missing.json", ok, (dir / "missing.json").string(), "no such file");
 }
 
 TEST(TokenizerLoader, RejectsDirectoriesWithoutTokenizerFiles) {
