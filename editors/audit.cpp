@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <map>
 #include <set>
 

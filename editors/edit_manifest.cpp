@@ -1,8 +1,6 @@
 #include "editors/edit_manifest.h"
 #include "harness/json_file.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "harness/input_error.h"
 

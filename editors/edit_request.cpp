@@ -3,9 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "harness/input_error.h"
 

@@ -4,7 +4,6 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <sstream>
 
 #include "editors/eraser_hook.h"

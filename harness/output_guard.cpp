@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <sstream>
 
 #include "harness/file_io.h"
 #include "harness/input_error.h"

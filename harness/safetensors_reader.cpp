@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <set>
 
 #include "harness/file_io.h"
 #include "harness/input_error.h"

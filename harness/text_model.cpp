@@ -3,7 +3,6 @@
 #include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <optional>
 
 #include "harness/codebook_adapter.h"

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <sstream>
 
 #include "harness/file_io.h"
+#include "harness/json_file.h"
 #include "harness/bpe_tokenizer.h"
 #include "harness/gguf_model.h"
 #include "harness/input_error.h"
@@ -23,11 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-// Strict (duplicate keys are errors): a tokenizer file with a token given twice is ambiguous.
-Json parse_json(const fs::path& path, const std::string& what) {
-  return parse_json_strict(read_file(path, what), path.string());
-}
 
 std::string type_name(const Json& j) { return j.is_null() ? "null" : j.type_name(); }
 
@@ -310,7 +305,7 @@ void config_specials(const fs::path& file, const Tokenizer& tok, SpecialTokens& 
                      SpecialTokens& from_files) {
   if (!fs::is_regular_file(file)) return;
   const Reader r{file.string()};
-  const Json j = parse_json(file, "a JSON object");
+  const Json j = read_json_file(file, "a JSON object");
   if (!j.is_object()) r.fail("", "a JSON object", type_name(j));
   const std::pair<const char*, std::optional<int64_t> SpecialTokens::*> fields[] = {
       {"bos_token", &SpecialTokens::bos}, {"eos_token", &SpecialTokens::eos},
@@ -347,7 +342,7 @@ std::string hf_tokenizer_class(const fs::path& dir, const Json& config) {
 // TokenizersBackend.update_post_processor builds "bos $A eos" from them otherwise).
 PromptSpecials hf_prompt_specials(const fs::path& dir, const Tokenizer& tok, bool has_tokenizer_json) {
   const fs::path file = dir / "tokenizer_config.json";
-  const Json config = fs::is_regular_file(file) ? parse_json(file, "a JSON object") : Json::object();
+  const Json config = fs::is_regular_file(file) ? read_json_file(file, "a JSON object") : Json::object();
   const std::string cls = hf_tokenizer_class(dir, config);
   // Checked even where transformers ignores them: a non-boolean is a broken file.
   const Reader r{file.string()};
@@ -466,7 +461,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view text, const
 std::unique_ptr<Tokenizer> load_gpt2_vocab_merges(const fs::path& vocab_json, const fs::path& merges_txt) {
   const Reader vr{vocab_json.string()};
   BpeConfig c;
-  c.vocab = parse_vocab(vr, parse_json(vocab_json, "a GPT-2 vocab.json {token: id}"), "vocab");
+  c.vocab = parse_vocab(vr, read_json_file(vocab_json, "a GPT-2 vocab.json {token: id}"), "vocab");
   c.byte_level = true;
   c.source = merges_txt.string();
   c.vocab_source = vocab_json.string();

@@ -4,9 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "harness/atomic_file.h"
 #include "harness/file_io.h"

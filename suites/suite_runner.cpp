@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 
 #include "editors/edit_manifest.h"
 #include "harness/file_io.h"
@@ -57,8 +56,9 @@ std::string rerun_record(const RunConfig& config, const CaseSet& cases, const st
   if (const auto manifest = config.edited_dir / "edit_manifest.json"; fs::exists(manifest)) {
     // Checked by the manifest's own reader first, so a broken manifest is an
     // error here as in audit, not a silent gap; then recorded as written.
-    editors::load_manifest(manifest);
-    const auto m = harness::parse_ordered_json_strict(harness::read_file(manifest), manifest.string());
+    const std::string text = harness::read_file(manifest, "a readable edit_manifest.json");
+    editors::parse_manifest(harness::parse_json_strict(text, manifest.string()), manifest.string());
+    const auto m = harness::parse_ordered_json_strict(text, manifest.string());
     ordered_json edit = ordered_json::object();
     for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "editgate_version"}) {
       if (m.contains(key)) edit[key] = m[key];
