@@ -42,17 +42,17 @@ struct DemoFlags {
   std::string fixture;
   std::string report_dir = "reports-out";
   bool force = false;
-  // ROME is a single-fact editor: one edit is its unit of work. Sequential ROME
-  // edits add up their collateral (on the first fixture, 5 in a row moved 2.75 %
-  // of unrelated facts, failing the 0.99 gate), which --rome-cases N shows.
+  // ROME is a single-fact editor: one edit is its unit of work; the demo also
+  // runs a sequence of them, whose collateral adds up (on the first fixture, 5
+  // in a row moved 2.75 % of unrelated facts).
   int64_t rome_cases = 1;
-  std::string memit_requests = "memit_10.json";
-  std::string concept_file = "erasure.gender.json";
-  // Where the committed fixture's gender is linearly readable at the subject's
-  // last token (held-out subjects: 0.97 at blocks.2, 0.88 at blocks.1). No layer
-  // erases it for unseen subjects: a probe cross-validated over 200 held-out
-  // subjects reads 0.55-0.64 after LEACE at every layer (see docs/erasure.md).
-  std::string erase_hook = "blocks.2.hook_resid_post";
+  int64_t rome_sequential_cases = 10;
+  std::string memit_requests = "memit_100.json";
+  std::vector<std::string> concept_files = {"erasure.gender.json", "erasure.birth_country.json"};
+  // The residual stream after the fixture's last MEMIT layer: v3 persons' gender
+  // and birth country are read there for subjects the model never saw (measured
+  // per layer in docs/erasure.md).
+  std::string erase_hook = "blocks.3.hook_resid_post";
   uint64_t seed = 0;
 };
 
@@ -108,51 +108,59 @@ int run_demo(const DemoFlags& f) {
   const fs::path out = prepare_demo_dir(f, {fixture});
   std::vector<DemoStep> steps;
 
-  std::cerr << "demo: ROME on " << f.rome_cases << " facts of " << (requests / "edits.counterfact.json") << "\n";
-  const auto rome_requests = write_first_cases(requests / "edits.counterfact.json", f.rome_cases, out / "rome.requests.json");
-  edit_checkpoint(fixture.string(), "rome", rome_requests.string(), (out / "rome" / "checkpoint").string(), f.seed);
-  suites::RunConfig rome;
-  rome.base_dir = fixture;
-  rome.edited_dir = out / "rome" / "checkpoint";
-  rome.requests = rome_requests;
-  rome.preservation = requests / "preservation.json";
-  rome.cot = requests / "cot.json";
-  rome.options.seed = f.seed;
-  std::cout << "\n== ROME (" << f.rome_cases << " edits) ==\n";
-  steps.push_back({"rome", run_gate_and_report(rome, (out / "rome").string(), false)});
+  suites::RunConfig base;
+  base.base_dir = fixture;
+  base.preservation = requests / "preservation.json";
+  base.cot = requests / "cot.json";
+  base.options.seed = f.seed;
 
-  std::cerr << "demo: MEMIT on " << (requests / f.memit_requests) << "\n";
-  edit_checkpoint(fixture.string(), "memit", (requests / f.memit_requests).string(), (out / "memit" / "checkpoint").string(),
-                  f.seed);
-  suites::RunConfig memit = rome;
-  memit.edited_dir = out / "memit" / "checkpoint";
-  memit.requests = requests / f.memit_requests;
-  std::cout << "\n== MEMIT (" << f.memit_requests << ") ==\n";
-  steps.push_back({"memit", run_gate_and_report(memit, (out / "memit").string(), false)});
-
-  std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (requests / f.concept_file) << "\n";
-  std::string split_sensitivity;
-  {
-    auto tm = harness::TextModel::load(fixture);
-    const auto point = harness::parse_hook_name(f.erase_hook, tm.model().config().n_layers, "--erase-hook");
-    const auto dataset = editors::ConceptDataset::load(requests / f.concept_file);
-    const auto result = editors::erase_model(tm, dataset, point, {});
-    editors::write_erase_model_outputs(out / "leace" / "eraser", result,
-                                       {{"model", fixture.string()}, {"model_sha256", tm.loaded().weights_sha256}});
-    if (result.resplits) split_sensitivity = result.resplits->summary();
+  const auto edit_step = [&](const std::string& name, const std::string& method, const fs::path& request_file,
+                             const std::string& title) {
+    std::cerr << "demo: " << title << " from " << request_file << "\n";
+    edit_checkpoint(fixture.string(), method, request_file.string(), (out / name / "checkpoint").string(), f.seed);
+    suites::RunConfig run = base;
+    run.edited_dir = out / name / "checkpoint";
+    run.requests = request_file;
+    std::cout << "\n== " << title << " ==\n";
+    steps.push_back({name, run_gate_and_report(run, (out / name).string(), false)});
+  };
+  const fs::path counterfact = requests / "edits.counterfact.json";
+  edit_step("rome", "rome", write_first_cases(counterfact, f.rome_cases, out / "rome.requests.json"),
+            "ROME (" + std::to_string(f.rome_cases) + " edit" + (f.rome_cases == 1 ? "" : "s") + ")");
+  if (f.rome_sequential_cases > 1) {
+    edit_step("rome-sequential", "rome",
+              write_first_cases(counterfact, f.rome_sequential_cases, out / "rome-sequential.requests.json"),
+              "ROME (" + std::to_string(f.rome_sequential_cases) + " edits, one after another)");
   }
-  suites::RunConfig leace;
-  leace.base_dir = fixture;
-  leace.edited_dir = fixture;
-  leace.eraser = out / "leace" / "eraser" / "eraser.safetensors";
-  leace.concept_dataset = requests / f.concept_file;
-  leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
-  std::cout << "\n== LEACE (" << f.concept_file << ", " << f.erase_hook << ") ==\n";
-  steps.push_back({"leace", run_gate_and_report(leace, (out / "leace").string(), false)});
-  // The gate judges the eraser fitted on the dataset's own fit split; how much
-  // that verdict owes to which subjects went where is worth a line beside it
-  // (leace/eraser/report.json).
-  if (!split_sensitivity.empty()) std::cout << "LEACE, the same pipeline on " << split_sensitivity << "\n";
+  edit_step("memit", "memit", requests / f.memit_requests, "MEMIT (" + f.memit_requests + ", one batch)");
+
+  for (const auto& concept_file : f.concept_files) {
+    const auto dataset = editors::ConceptDataset::load(requests / concept_file);
+    const std::string name = "leace-" + (dataset.concept_name.empty() ? fs::path(concept_file).stem().string()
+                                                                       : dataset.concept_name);
+    std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (requests / concept_file) << "\n";
+    std::string split_sensitivity;
+    {
+      auto tm = harness::TextModel::load(fixture);
+      const auto point = harness::parse_hook_name(f.erase_hook, tm.model().config().n_layers, "--erase-hook");
+      const auto result = editors::erase_model(tm, dataset, point, {});
+      editors::write_erase_model_outputs(out / name / "eraser", result,
+                                         {{"model", fixture.string()}, {"model_sha256", tm.loaded().weights_sha256}});
+      if (result.resplits) split_sensitivity = result.resplits->summary();
+    }
+    suites::RunConfig leace;
+    leace.base_dir = fixture;
+    leace.edited_dir = fixture;
+    leace.eraser = out / name / "eraser" / "eraser.safetensors";
+    leace.concept_dataset = requests / concept_file;
+    leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
+    std::cout << "\n== LEACE (" << concept_file << ", " << f.erase_hook << ") ==\n";
+    steps.push_back({name, run_gate_and_report(leace, (out / name).string(), false)});
+    // The gate judges the eraser fitted on the dataset's own fit split; how much
+    // that verdict owes to which subjects went where is worth a line beside it
+    // (<step>/eraser/report.json).
+    if (!split_sensitivity.empty()) std::cout << "LEACE, the same pipeline on " << split_sensitivity << "\n";
+  }
 
   return print_summary(steps, out);
 }
@@ -197,10 +205,13 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fixture", f->fixture,
                   "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
-  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases ROME rewrites, one after another")
+  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases of the first ROME step (fixture) or of ROME (smollm2)")
+      ->check(CLI::Range(1, 200));
+  cmd->add_option("--rome-sequential", f->rome_sequential_cases,
+                  "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--memit-requests", f->memit_requests, "MEMIT batch file in the fixture's requests/");
-  cmd->add_option("--concept", f->concept_file, "concept dataset in the fixture's requests/ for LEACE");
+  cmd->add_option("--concept", f->concept_files, "concept datasets in the fixture's requests/, one LEACE step each");
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
   add_force_flag(cmd, f->force);

@@ -1,5 +1,7 @@
 #include "editors/concept_dataset.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -116,6 +118,15 @@ ConceptDataset ConceptDataset::parse(const Json& j, const std::filesystem::path&
   ConceptDataset ds;
   ds.path = path;
   ds.concept_name = rd.optional_string(j, "concept", "");
+  if (const auto it = j.find("concept_relations"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) rd.fail("concept_relations", "a list of relation names", type_name(*it));
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string()) {
+        rd.fail("concept_relations[" + std::to_string(i) + "]", "a relation name (string)", type_name((*it)[i]));
+      }
+      ds.concept_relations.push_back((*it)[i].get<std::string>());
+    }
+  }
   const Json& classes = rd.get(j, "classes", "classes");
   if (!classes.is_array() || classes.size() < 2) {
     rd.fail("classes", "a list of at least 2 class names", classes.is_array() ? std::to_string(classes.size()) + " names" : type_name(classes));
@@ -193,6 +204,12 @@ at::Tensor subject_groups(const std::vector<ConceptRecord>& records, std::map<st
     out.push_back(ids.try_emplace(key, static_cast<int64_t>(ids.size())).first->second);
   }
   return at::tensor(out, at::kLong);
+}
+
+bool ConceptDataset::asks_for_concept(const ConceptRecord& r) const {
+  return std::find(classes.begin(), classes.end(), r.object) != classes.end() ||
+         (!r.relation.empty() &&
+          std::find(concept_relations.begin(), concept_relations.end(), r.relation) != concept_relations.end());
 }
 
 }  // namespace editgate::editors

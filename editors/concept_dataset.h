@@ -10,6 +10,8 @@
 //     "version": 1,                              required, 1
 //     "concept": "gender",                       optional name
 //     "classes": ["man", "woman"],               required, >= 2 names; a label indexes this list
+//     "concept_relations": ["born_in"],          optional: relations whose facts are the concept
+//                                                itself (recall reported apart, not gated)
 //     "splits": {                                required, three non-empty lists of records:
 //       "fit": [...],                            the eraser is fitted on these
 //       "probe_train": [...],                    the probe is trained on these
@@ -68,11 +70,15 @@ struct ConceptDataset {
   std::filesystem::path path;
   std::string concept_name;
   std::vector<std::string> classes;
+  std::vector<std::string> concept_relations;
   std::vector<ConceptRecord> fit;
   std::vector<ConceptRecord> probe_train;
   std::vector<ConceptRecord> probe_test;
 
   int64_t num_classes() const { return static_cast<int64_t>(classes.size()); }
+  /// A record asks for the concept itself: its object is a class, or its
+  /// relation is one of concept_relations ("X was born in" for a region concept).
+  bool asks_for_concept(const ConceptRecord& r) const;
 
   /// Reads and validates a dataset file: InputError naming the file and the
   /// field (e.g. "splits.fit[3].label") for anything missing, mistyped or out

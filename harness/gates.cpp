@@ -99,15 +99,18 @@ json GateSpec::to_json() const {
 }
 
 GateSpec GateSpec::defaults() {
-  // The suite table of docs/design.md. Rates gate on the point estimate; the probe gate
-  // uses the interval's lower bound so a probe cannot pass by luck of the split.
+  // The suite table of docs/design.md. Rates gate on the point estimate. The probe
+  // gates twice: the point estimate within chance + 0.02, and the interval's upper
+  // end within chance + 0.05, so an eraser cannot pass on a probe set too small to
+  // tell (a wide interval around chance is no evidence of erasure).
   const json j = {{"gates",
                    {{{"suite", "Efficacy"}, {"metric", "efficacy_top1"}, {"min", 0.99}},
                     {{"suite", "ParaphraseGeneralization"}, {"metric", "paraphrase_top1"}, {"min", 0.90}},
                     {{"suite", "FactPreservation"}, {"metric", "unrelated_unchanged"}, {"min", 0.99}},
                     {{"suite", "FactPreservation"}, {"metric", "neighborhood_keeps_old"}, {"min", 0.98}},
-                    {{"suite", "LinearProbeRecovery"}, {"metric", "probe_accuracy_above_chance"}, {"max", 0.02},
-                     {"on", "wilson_lower"}},
+                    {{"suite", "LinearProbeRecovery"}, {"metric", "probe_accuracy_above_chance"}, {"max", 0.02}},
+                    {{"suite", "LinearProbeRecovery"}, {"metric", "probe_accuracy_above_chance"}, {"max", 0.05},
+                     {"on", "wilson_upper"}},
                     {{"suite", "ErasureImpact"}, {"metric", "fact_recall"}, {"max_drop_vs_base", 0.02}},
                     {{"suite", "Fluency"}, {"metric", "entropy_relative_drop"}, {"max", 0.05}},
                     // A checkpoint that is not what its manifest says fails, whatever its behaviour:

@@ -153,8 +153,7 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
     for (size_t i = 0; i < part->size(); ++i) {
       const auto& r = (*part)[i];
       if (r.object.empty()) continue;
-      const bool is_concept =
-          std::find(dataset.classes.begin(), dataset.classes.end(), r.object) != dataset.classes.end();
+      const bool is_concept = dataset.asks_for_concept(r);
       (is_concept ? concept_facts : others).push_back(&r);
       (is_concept ? concept_positions : other_positions).push_back(enc.positions[i]);
     }

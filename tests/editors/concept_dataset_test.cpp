@@ -75,6 +75,27 @@ TEST(ConceptDataset, RejectsEachMalformedField) {
   j = valid(), j["splits"]["fit"][0]["object"] = 7, expect_error(j, "object", "a string");
 }
 
+// A record asks for the concept when its object is a class, or when its relation
+// is one the dataset names as the concept's (a region concept's born_in facts).
+TEST(ConceptDataset, ConceptRelationsMarkRecordsThatAskForTheConcept) {
+  json j = valid();
+  auto ds = editors::ConceptDataset::parse(j, "ds.json");
+  editors::ConceptRecord r;
+  r.relation = "born_in";
+  r.object = "somewhere";
+  EXPECT_FALSE(ds.asks_for_concept(r));
+  r.object = ds.classes.front();
+  EXPECT_TRUE(ds.asks_for_concept(r));
+  j["concept_relations"] = {"born_in"};
+  ds = editors::ConceptDataset::parse(j, "ds.json");
+  r.object = "somewhere";
+  EXPECT_TRUE(ds.asks_for_concept(r));
+  r.relation = "lives_in";
+  EXPECT_FALSE(ds.asks_for_concept(r));
+  j["concept_relations"] = "born_in", expect_error(j, "concept_relations", "a list");
+  j["concept_relations"] = {3}, expect_error(j, "concept_relations[0]", "string");
+}
+
 TEST(ConceptDataset, RejectsASubjectInTwoSplits) {
   json j = valid();
   j["splits"]["probe_test"][0]["subject_id"] = j["splits"]["fit"][0]["subject_id"];
