@@ -26,6 +26,9 @@
 #ifndef EDITGATE_DEFAULT_FIXTURE_DIR
 #define EDITGATE_DEFAULT_FIXTURE_DIR "fixtures/default"
 #endif
+#ifndef EDITGATE_CONCEPT_FIXTURE_DIR
+#define EDITGATE_CONCEPT_FIXTURE_DIR "fixtures/concepts"
+#endif
 #ifndef EDITGATE_SMOLLM2_DIR
 #define EDITGATE_SMOLLM2_DIR "fixtures/smollm2"
 #endif
@@ -47,18 +50,35 @@ struct DemoFlags {
   // in a row moved 2.75 % of unrelated facts).
   int64_t rome_cases = 1;
   int64_t rome_sequential_cases = 10;
-  std::string memit_requests = "memit_100.json";
-  std::vector<std::string> concept_files = {"erasure.gender.json", "erasure.birth_country.json"};
-  // The residual stream after the fixture's last MEMIT layer: v3 persons' gender
-  // and birth country are read there for subjects the model never saw (measured
-  // per layer in docs/erasure.md).
-  std::string erase_hook = "blocks.3.hook_resid_post";
+  // The edit fixture keys facts on layer 0, where MEMIT passes at 10 edits and
+  // fails at 100, in the reference implementation too (docs/fixture.md).
+  std::string memit_requests = "memit_10.json";
+  // LEACE runs on the concept fixture (fixtures/concepts), whose names carry
+  // gender and birth region, so its datasets judge the eraser on thousands of
+  // persons it was not fitted on (docs/erasure.md).
+  std::string concept_fixture;
+  std::vector<std::string> concept_files = {"erasure.gender.json", "erasure.birth_region.json"};
+  // Where the concept fixture's gender and region are read for unseen persons and
+  // LEACE fitted there generalises best (per layer in docs/erasure.md).
+  std::string erase_hook = "blocks.2.hook_resid_post";
   uint64_t seed = 0;
 };
 
 fs::path default_fixture() {
   if (const char* env = std::getenv("EDITGATE_FIXTURE_DIR"); env != nullptr && *env != '\0') return env;
   return EDITGATE_DEFAULT_FIXTURE_DIR;
+}
+
+fs::path default_concept_fixture() {
+  if (const char* env = std::getenv("EDITGATE_CONCEPT_FIXTURE_DIR"); env != nullptr && *env != '\0') return env;
+  return EDITGATE_CONCEPT_FIXTURE_DIR;
+}
+
+void require_fixture(const fs::path& dir, const std::string& flag) {
+  if (!fs::exists(dir / "config.json") || !fs::is_directory(dir / "requests")) {
+    throw InputError(dir.string(), "", "a fixture checkpoint with its requests/ folder", "not there",
+                     "run `editgate fixture build --out " + dir.string() + "` or pass " + flag + " DIR");
+  }
 }
 
 // The first n CounterFact cases of the fixture's edit requests, as their own file.
@@ -101,11 +121,10 @@ fs::path prepare_demo_dir(const DemoFlags& f, const std::vector<fs::path>& input
 int run_demo(const DemoFlags& f) {
   const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
   const fs::path requests = fixture / "requests";
-  if (!fs::exists(fixture / "config.json") || !fs::is_directory(requests)) {
-    throw InputError(fixture.string(), "", "the fixture checkpoint with its requests/ folder", "not there",
-                     "run `editgate fixture build --out " + fixture.string() + "` or pass --fixture DIR");
-  }
-  const fs::path out = prepare_demo_dir(f, {fixture});
+  require_fixture(fixture, "--fixture");
+  const fs::path concepts = f.concept_fixture.empty() ? default_concept_fixture() : fs::path(f.concept_fixture);
+  if (!f.concept_files.empty()) require_fixture(concepts, "--concept-fixture");
+  const fs::path out = prepare_demo_dir(f, {fixture, concepts});
   std::vector<DemoStep> steps;
 
   suites::RunConfig base;
@@ -135,24 +154,24 @@ int run_demo(const DemoFlags& f) {
   edit_step("memit", "memit", requests / f.memit_requests, "MEMIT (" + f.memit_requests + ", one batch)");
 
   for (const auto& concept_file : f.concept_files) {
-    const auto dataset = editors::ConceptDataset::load(requests / concept_file);
+    const auto dataset = editors::ConceptDataset::load(concepts / "requests" / concept_file);
     const std::string name = "leace-" + (dataset.concept_name.empty() ? fs::path(concept_file).stem().string()
                                                                        : dataset.concept_name);
-    std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (requests / concept_file) << "\n";
+    std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (concepts / "requests" / concept_file) << "\n";
     std::string split_sensitivity;
     {
-      auto tm = harness::TextModel::load(fixture);
+      auto tm = harness::TextModel::load(concepts);
       const auto point = harness::parse_hook_name(f.erase_hook, tm.model().config().n_layers, "--erase-hook");
       const auto result = editors::erase_model(tm, dataset, point, {});
       editors::write_erase_model_outputs(out / name / "eraser", result,
-                                         {{"model", fixture.string()}, {"model_sha256", tm.loaded().weights_sha256}});
+                                         {{"model", concepts.string()}, {"model_sha256", tm.loaded().weights_sha256}});
       if (result.resplits) split_sensitivity = result.resplits->summary();
     }
     suites::RunConfig leace;
-    leace.base_dir = fixture;
-    leace.edited_dir = fixture;
+    leace.base_dir = concepts;
+    leace.edited_dir = concepts;
     leace.eraser = out / name / "eraser" / "eraser.safetensors";
-    leace.concept_dataset = requests / concept_file;
+    leace.concept_dataset = concepts / "requests" / concept_file;
     leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
     std::cout << "\n== LEACE (" << concept_file << ", " << f.erase_hook << ") ==\n";
     steps.push_back({name, run_gate_and_report(leace, (out / name).string(), false)});
@@ -211,7 +230,10 @@ void register_demo_command(CLI::App& app, int& exit_code) {
                   "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--memit-requests", f->memit_requests, "MEMIT batch file in the fixture's requests/");
-  cmd->add_option("--concept", f->concept_files, "concept datasets in the fixture's requests/, one LEACE step each");
+  cmd->add_option("--concept-fixture", f->concept_fixture,
+                  "fixture whose concept datasets LEACE runs on (default: $EDITGATE_CONCEPT_FIXTURE_DIR, else the "
+                  "committed fixtures/concepts)");
+  cmd->add_option("--concept", f->concept_files, "concept datasets in the concept fixture's requests/, one LEACE step each");
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
   add_force_flag(cmd, f->force);

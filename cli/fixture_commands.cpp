@@ -75,7 +75,7 @@ void register_fixture_commands(CLI::App& app, int& exit_code) {
                     "world config JSON (default: fixtures/world_config.json, compiled in)")
       ->check(CLI::ExistingFile);
   build->add_option("--threads", flags->threads,
-                    "training threads (default: the recipe's 1; the weights depend on it, so a rebuild that "
+                    "training threads (default: the recipe's 2; the weights depend on it, so a rebuild that "
                     "must reproduce a checkpoint uses the thread count fixture.json records)")
       ->check(CLI::Range(1, 256));
   build->add_option("--max-steps", flags->max_steps, "cap on training steps (default: the recipe's)")
