@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <limits>
 
 namespace editgate::harness {
 
@@ -38,6 +39,32 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   return z.transpose(1, 2);
 }
 
+at::Tensor restrict_to_window(const at::Tensor& mask, int64_t past, int64_t window) {
+  const int64_t keys = mask.size(-1);
+  const int64_t pos = mask.size(-2);
+  const auto opts = at::TensorOptions().device(mask.device()).dtype(at::kLong);
+  const auto q_abs = at::arange(past, past + pos, opts).unsqueeze(1);  // [pos, 1]
+  const auto k_abs = at::arange(0, keys, opts).unsqueeze(0);           // [1, keys]
+  return mask.logical_and(k_abs.gt(q_abs - window));                    // the query itself always stays
+}
+
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale,
+                  double softcap) {
+  const int64_t groups = q.size(1) / k.size(1);
+  const auto kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
+  const auto vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
+  const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  if (softcap <= 0) {
+    return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s).transpose(1, 2);
+  }
+  // Soft-capping is not a mask or a scale, so SDPA cannot do it: the scores are spelled out.
+  auto scores = at::matmul(q, kk.transpose(-2, -1)) * s;  // [batch, heads, pos, keys]
+  scores = at::tanh(scores / softcap) * softcap;
+  scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
+  const auto probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());  // in float32 as transformers' eager path
+  return at::matmul(probs, vv).transpose(1, 2);
+}
+
 RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)
     : dim_(c.rotary_dim > 0 ? c.rotary_dim : c.d_head), interleaved_(c.rotary_interleaved) {
   const auto opts = at::TensorOptions().dtype(at::kDouble);
@@ -56,6 +83,7 @@ RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)
     const auto medium = wavelen.ge(high_wavelen).logical_and(wavelen.le(low_wavelen));
     inv = at::where(medium, smoothed, scaled);
   }
+  if (c.rope_scaling && c.rope_scaling->type == "linear") inv = inv / c.rope_scaling->factor;  // positions / factor
   inv_freq_ = inv.to(at::kFloat).to(device);
 }
 
