@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <limits>
 
 namespace editgate::harness {
 
@@ -48,21 +47,12 @@ at::Tensor restrict_to_window(const at::Tensor& mask, int64_t past, int64_t wind
   return mask.logical_and(k_abs.gt(q_abs - window));                    // the query itself always stays
 }
 
-at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale,
-                  double softcap) {
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale) {
   const int64_t groups = q.size(1) / k.size(1);
   const auto kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
   const auto vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
   const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  if (softcap <= 0) {
-    return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s).transpose(1, 2);
-  }
-  // Soft-capping is not a mask or a scale, so SDPA cannot do it: the scores are spelled out.
-  auto scores = at::matmul(q, kk.transpose(-2, -1)) * s;  // [batch, heads, pos, keys]
-  scores = at::tanh(scores / softcap) * softcap;
-  scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
-  const auto probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());  // in float32 as transformers' eager path
-  return at::matmul(probs, vv).transpose(1, 2);
+  return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s).transpose(1, 2);
 }
 
 RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)

@@ -28,10 +28,9 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 // position in the sequence, padding included, as transformers counts them.
 at::Tensor restrict_to_window(const at::Tensor& mask, int64_t past, int64_t window);
 
-// attend() with Gemma's score details: `scale` multiplies q·k (0: 1/sqrt(d_head)),
-// and `softcap` > 0 squashes the scores to softcap·tanh(score/softcap) before masking.
-at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale,
-                  double softcap);
+// attend() with the scores scaled by `scale` instead of 1/sqrt(d_head) (Gemma's
+// query_pre_attn_scalar^-0.5); 0 means 1/sqrt(d_head).
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale);
 
 // Rotary embedding of the first config.rotary_dim dimensions of each head (all
 // when 0), the rest passed through: HF Llama's and NeoX's rotate_half pairing,

@@ -3,8 +3,9 @@
 // (1 + weight), a norm before and after both attention and the MLP, RMSNorm of
 // each query and key head (q_norm, k_norm) before RoPE, sliding-window layers
 // and global layers with their own RoPE bases, scores scaled by
-// query_pre_attn_scalar^-0.5 and optionally soft-capped, a GeGLU MLP
-// (gelu-tanh gate times up), tied embeddings, optionally soft-capped logits.
+// query_pre_attn_scalar^-0.5 (attn_logit_softcapping is not applied, as in
+// transformers and llama.cpp), a GeGLU MLP (gelu-tanh gate times up), tied
+// embeddings, optionally soft-capped logits.
 // Weights are nn.Linear: [out, in].
 //
 // Hooks sit where TransformerLens puts them for Gemma: hook_attn_out and
@@ -99,7 +100,7 @@ class Gemma3Model final : public Transformer {
       const auto q = rope.apply(rms_norm(heads("q_proj", c.n_heads), h + "self_attn.q_norm"), position_ids);
       const auto k = rope.apply(rms_norm(heads("k_proj", c.n_kv_heads), h + "self_attn.k_norm"), position_ids);
       auto [keys, values] = append_to_cache(cache, l, k, heads("v_proj", c.n_kv_heads));
-      auto z = attend(q, keys, values, sliding ? window_mask : mask4d, c.attention_scale, c.attn_logit_softcap);
+      auto z = attend(q, keys, values, sliding ? window_mask : mask4d, c.attention_scale);
       z = hook(HookSite::kAttnZ, l, z, past);  // [batch, pos, heads, d_head]
       const auto o = linear(z.reshape({batch, pos, c.n_heads * c.d_head}), h + "self_attn.o_proj");
       x = x + hook(HookSite::kAttnOut, l, rms_norm(o, h + "post_attention_layernorm"), past);

@@ -251,7 +251,10 @@ void load_gemma3(const Reader& r, ModelConfig& c, const json& j, const std::stri
     throw InputError(path, "use_bidirectional_attention", "false (causal language models only)", "true");
   }
   c.attention_scale = 1.0 / std::sqrt(r.positive_number("query_pre_attn_scalar", 256.0));
-  c.attn_logit_softcap = r.positive_number("attn_logit_softcapping", 0.0);
+  // attn_logit_softcapping is read for validity and not applied: transformers'
+  // Gemma 3 attention never passes it on (5.23), nor does llama.cpp's, and the
+  // released Gemma 3 configs leave it null (Gemma 2 used it; Gemma 3 has q/k norms).
+  (void)r.positive_number("attn_logit_softcapping", 0.0);
   c.final_logit_softcap = r.positive_number("final_logit_softcapping", 0.0);
 
   if (j.contains("layer_types") && !j["layer_types"].is_null()) {

@@ -58,8 +58,7 @@ struct ModelConfig {
   std::optional<RopeScaling> sliding_rope_scaling;
   // Multiplier of q·k before the softmax; 0 means 1/sqrt(d_head). Gemma 3: query_pre_attn_scalar^-0.5.
   double attention_scale = 0;
-  // tanh soft-capping c·tanh(x/c) of attention scores and of the final logits; 0 = none.
-  double attn_logit_softcap = 0;
+  // tanh soft-capping c·tanh(x/c) of the final logits; 0 = none.
   double final_logit_softcap = 0;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;

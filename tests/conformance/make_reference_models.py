@@ -19,8 +19,9 @@ each head rotated, another base and no attention biases; gemma3_text (Gemma 3)
 with sliding and global layers whose window (4) is shorter than the longer
 prompts, grouped-query attention, query_pre_attn_scalar off the head size and
 linear RoPE scaling on the global layers, and with one key/value head, a head
-size that is not d_model / heads, attention and final-logit soft-capping and
-an untied lm_head.
+size that is not d_model / heads, final-logit soft-capping, an
+attn_logit_softcapping that transformers' Gemma 3 ignores (so must editgate),
+and an untied lm_head.
 
 Cases per model, on prompts of random ids of mixed lengths:
   unbatched.{i}   [len_i, vocab]        each prompt alone, no mask
@@ -127,7 +128,8 @@ def gemma3_config(sliding):
                       rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
                                        "full_attention": {"rope_type": "linear", "rope_theta": 1000000.0,
                                                           "factor": 8.0}})
-    else:  # one key/value head (as Gemma 3 270M), head size 32 != 48 / 3, soft-capping, untied lm_head
+    else:  # one key/value head (as Gemma 3 270M), head size 32 != 48 / 3, soft-capping, untied lm_head.
+        # transformers' Gemma3Attention never passes attn_logit_softcapping on: set, it changes nothing.
         kwargs = dict(hidden_size=48, num_attention_heads=3, num_key_value_heads=1, head_dim=32, intermediate_size=80,
                       num_hidden_layers=2, layer_types=["full_attention", "sliding_attention"], sliding_window=3,
                       query_pre_attn_scalar=32, attn_logit_softcapping=2.0, final_logit_softcapping=4.0,
