@@ -31,11 +31,7 @@ std::pair<at::Tensor, at::Tensor> append_to_cache(KVCache* cache, int64_t layer,
 }
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
-  const int64_t groups = q.size(1) / k.size(1);
-  const auto kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
-  const auto vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
-  const auto z = at::scaled_dot_product_attention(q, kk, vv, mask);  // [batch, heads, pos, d_head]
-  return z.transpose(1, 2);
+  return attend(q, k, v, mask, 0.0);
 }
 
 at::Tensor restrict_to_window(const at::Tensor& mask, int64_t past, int64_t window) {
@@ -51,8 +47,10 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   const int64_t groups = q.size(1) / k.size(1);
   const auto kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
   const auto vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
-  const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s).transpose(1, 2);
+  // No scale: SDPA's own 1/sqrt(d_head), as before Gemma needed another one.
+  const std::optional<double> s = scale > 0 ? std::optional<double>(scale) : std::nullopt;
+  const auto z = at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s);  // [batch, heads, pos, d_head]
+  return z.transpose(1, 2);
 }
 
 RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)
