@@ -214,7 +214,7 @@ TEST(CheckpointConfig, Gemma3LayerKindsAndRopeInBothSpellings) {
     try {
       harness::ModelConfig::from_json(j, "config.json");
       ADD_FAILURE() << field << " accepted";
-    } catch (const harness::InputError& e) {
+    } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   };
