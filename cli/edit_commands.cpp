@@ -258,7 +258,7 @@ void edit_checkpoint(const std::string& model, const std::string& method, const 
 void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* edit = app.add_subcommand("edit", "Apply ROME, MEMIT, AlphaEdit, FT-L, GRACE or a trained MEND editor; write the edited checkpoint and edit_manifest.json");
   auto f = std::make_shared<EditFlags>();
-  edit->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
+  edit->add_option("--model", f->model, "base checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
   std::string method_help = "the editing method:";
   std::vector<std::string> methods;
   for (const auto& e : editors::edit_methods()) {
@@ -313,7 +313,7 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   auto* trace = app.add_subcommand("trace", "Causal tracing: corrupt the subject, restore one state at a time, "
                                             "print (and draw) where P(answer) comes back");
   auto t = std::make_shared<TraceFlags>();
-  trace->add_option("--model", t->model, "checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
+  trace->add_option("--model", t->model, "checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
   trace->add_option("--prompt", t->prompt, "prompt, with the subject in it (or {} where it goes)")->required();
   trace->add_option("--subject", t->subject, "the subject to corrupt")->required();
   trace->add_option("--answer", t->answer, "object whose probability is traced (default: the clean top-1)");

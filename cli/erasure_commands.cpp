@@ -198,7 +198,7 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
         "erase-model", "Fit LEACE on a model's activations over a concept dataset; probe and recall before/after");
     auto f = std::make_shared<EraseModelFlags>();
-    cmd->add_option("--model", f->model, "Hugging Face checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
+    cmd->add_option("--model", f->model, "Hugging Face checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
     cmd->add_option("--dataset", f->dataset, "concept dataset JSON (format in editors/concept_dataset.h)")->required();
     cmd->add_option("--hook", f->hook, "hook point, e.g. blocks.1.hook_resid_post")->required();
     cmd->add_option("--out", f->out, "output directory: eraser.safetensors, report.json (atomic)")->required();

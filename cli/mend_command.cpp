@@ -88,7 +88,7 @@ void register_mend_command(CLI::App& app, int& exit_code) {
   mend->require_subcommand(1);
   auto* train = mend->add_subcommand("train", "Train a MEND editor on edit requests and write it to --out (atomically)");
   auto f = std::make_shared<MendTrainFlags>();
-  train->add_option("--model", f->model, "base checkpoint directory, .gguf file or smollm2")->required()->transform(model_path_validator());
+  train->add_option("--model", f->model, "base checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
   train->add_option("--requests", f->requests,
                     "training edit requests (CounterFact, zsRE, MQuAKE, RippleEdits or EasyEdit JSON; keep them apart from the requests you evaluate)")
       ->required()

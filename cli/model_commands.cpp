@@ -33,7 +33,7 @@ struct ModelFlags {
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--model", dir,
-                    "Hugging Face checkpoint directory (config.json, model.safetensors), a .gguf file, or smollm2")
+                    "Hugging Face checkpoint directory (config.json, model.safetensors), a .gguf file, smollm2 or gemma3")
         ->required()
         ->transform(model_path_validator());
     cmd->add_option("--device", device, "cpu, cuda, cuda:N or auto (default: $EDITGATE_DEVICE, else GPU if present)");
@@ -188,7 +188,7 @@ CLI::Validator model_path_validator() {
           return "expected " + e.expected() + ", got " + e.got() + (e.hint().empty() ? "" : " (" + e.hint() + ")");
         }
       },
-      "DIR|FILE.gguf|smollm2");
+      "DIR|FILE.gguf|smollm2|gemma3");
 }
 
 void register_model_commands(CLI::App& app, int& exit_code) {

@@ -10,6 +10,7 @@ std::unique_ptr<Transformer> make_gpt2(ModelConfig, std::map<std::string, at::Te
 std::unique_ptr<Transformer> make_llama(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
 std::unique_ptr<Transformer> make_gptj(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
 std::unique_ptr<Transformer> make_gpt_neox(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
+std::unique_ptr<Transformer> make_gemma3(ModelConfig, std::map<std::string, at::Tensor>, at::Device);
 
 std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::string, at::Tensor> params,
                                               at::Device device) {
@@ -20,7 +21,8 @@ std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::
   }
   if (type == "gptj") return make_gptj(std::move(config), std::move(params), device);
   if (type == "gpt_neox") return make_gpt_neox(std::move(config), std::move(params), device);
-  throw InputError("config.json", "model_type", "gpt2, llama, mistral, qwen2, gptj or gpt_neox", type);
+  if (type == "gemma3_text") return make_gemma3(std::move(config), std::move(params), device);
+  throw InputError("config.json", "model_type", "gpt2, llama, mistral, qwen2, gptj, gpt_neox or gemma3_text", type);
 }
 
 }  // namespace editgate::harness

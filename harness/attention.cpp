@@ -31,10 +31,25 @@ std::pair<at::Tensor, at::Tensor> append_to_cache(KVCache* cache, int64_t layer,
 }
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
+  return attend(q, k, v, mask, 0.0);
+}
+
+at::Tensor restrict_to_window(const at::Tensor& mask, int64_t past, int64_t window) {
+  const int64_t keys = mask.size(-1);
+  const int64_t pos = mask.size(-2);
+  const auto opts = at::TensorOptions().device(mask.device()).dtype(at::kLong);
+  const auto q_abs = at::arange(past, past + pos, opts).unsqueeze(1);  // [pos, 1]
+  const auto k_abs = at::arange(0, keys, opts).unsqueeze(0);           // [1, keys]
+  return mask.logical_and(k_abs.gt(q_abs - window));                    // the query itself always stays
+}
+
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale) {
   const int64_t groups = q.size(1) / k.size(1);
   const auto kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
   const auto vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
-  const auto z = at::scaled_dot_product_attention(q, kk, vv, mask);  // [batch, heads, pos, d_head]
+  // No scale: SDPA's own 1/sqrt(d_head), as before Gemma needed another one.
+  const std::optional<double> s = scale > 0 ? std::optional<double>(scale) : std::nullopt;
+  const auto z = at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, s);  // [batch, heads, pos, d_head]
   return z.transpose(1, 2);
 }
 
@@ -56,6 +71,7 @@ RotaryEmbedding::RotaryEmbedding(const ModelConfig& c, at::Device device)
     const auto medium = wavelen.ge(high_wavelen).logical_and(wavelen.le(low_wavelen));
     inv = at::where(medium, smoothed, scaled);
   }
+  if (c.rope_scaling && c.rope_scaling->type == "linear") inv = inv / c.rope_scaling->factor;  // positions / factor
   inv_freq_ = inv.to(at::kFloat).to(device);
 }
 

@@ -7,6 +7,8 @@
 #include <regex>
 
 #include "harness/gguf_dequant.h"
+#include "harness/gguf_gemma3.h"
+#include "harness/gguf_gemma_tokenizer.h"
 #include "harness/input_error.h"
 #include "harness/prompt_template.h"
 #include "harness/tokenizer_pipeline.h"
@@ -226,13 +228,50 @@ GgufCheckpoint GgufCheckpoint::open(const fs::path& path) {
   const GgufFile& f = *ck.file_;
   const std::string where = path.string();
   const std::string arch = f.get_string("general.architecture");
-  if (arch != "llama") {
-    throw InputError(where, "metadata 'general.architecture'", "\"llama\"", "\"" + arch + "\"",
-                     "editgate's runtime maps only Llama-architecture GGUF files");
+  if (arch == "llama") {
+    ck.map_llama_tensors();
+  } else if (arch == "gemma3") {
+    ck.map_gemma3_tensors();
+  } else {
+    throw InputError(where, "metadata 'general.architecture'", "\"llama\" or \"gemma3\"", "\"" + arch + "\"",
+                     "editgate's runtime maps only Llama- and Gemma 3-architecture GGUF files");
   }
-  ck.config_ = llama_config(f, arch);
-  const int64_t n_heads = ck.config_["num_attention_heads"].get<int64_t>();
-  const int64_t n_kv_heads = ck.config_["num_key_value_heads"].get<int64_t>();
+
+  const std::string tok_model = f.get_string("tokenizer.ggml.model");
+  if (tok_model == "gpt2") {
+    ck.tokenizer_json_ = gpt2_tokenizer_json(f);
+    ck.tokenizer_config_ = make_tokenizer_config(f, /*default_add_bos=*/false);
+  } else if (tok_model == "llama" && arch == "gemma3") {
+    ck.tokenizer_json_ = gemma_tokenizer_json(f);
+    // llama.cpp (and transformers) add BOS to a SentencePiece vocabulary that does not say otherwise.
+    ck.tokenizer_config_ = make_tokenizer_config(f, /*default_add_bos=*/true);
+  } else {
+    throw InputError(where, "metadata 'tokenizer.ggml.model'",
+                     arch == "gemma3" ? "\"llama\" (Gemma's SentencePiece vocabulary)" : "\"gpt2\" (byte-level BPE)",
+                     "\"" + tok_model + "\"",
+                     tok_model == "llama" ? "SentencePiece-style GGUF tokenizers are supported for Gemma 3 only" : "");
+  }
+  // The BOS/EOS rule goes into tokenizer.json's post_processor, where
+  // transformers looks once the checkpoint has a tokenizer.json (it ignores
+  // tokenizer_config.json's add_bos_token then): the saved checkpoint
+  // tokenizes alike in editgate and transformers.
+  auto special = [&](const char* flag, const char* key) -> std::optional<SpecialToken> {
+    const json& c = ck.tokenizer_config_;
+    if (!c[flag].get<bool>() || !c.contains(key)) return std::nullopt;
+    const std::string token = c[key].get<std::string>();
+    return SpecialToken{token, ck.tokenizer_json_["model"]["vocab"][token].get<int64_t>()};
+  };
+  ck.tokenizer_json_["post_processor"] = bos_eos_template(special("add_bos_token", "bos_token"),
+                                                          special("add_eos_token", "eos_token"));
+  return ck;
+}
+
+void GgufCheckpoint::map_llama_tensors() {
+  const GgufFile& f = *file_;
+  const std::string where = f.path().string();
+  config_ = llama_config(f, "llama");
+  const int64_t n_heads = config_["num_attention_heads"].get<int64_t>();
+  const int64_t n_kv_heads = config_["num_key_value_heads"].get<int64_t>();
   for (const auto& t : f.tensors()) {
     if (t.name == "rope_freqs.weight") {
       throw InputError(where, "tensor 'rope_freqs.weight'", "no RoPE frequency factors", "present",
@@ -248,30 +287,23 @@ GgufCheckpoint GgufCheckpoint::open(const fs::path& path) {
       throw InputError(where, "tensor " + in_quotes(t.name), "rows divisible by 2 x " + std::to_string(e.unpermute_heads) + " heads",
                        std::to_string(t.ne.back()) + " rows");
     }
-    ck.names_.push_back(m.name);
-    ck.entries_[m.name] = e;
+    names_.push_back(m.name);
+    entries_[m.name] = e;
   }
+}
 
-  const std::string tok_model = f.get_string("tokenizer.ggml.model");
-  if (tok_model != "gpt2") {
-    throw InputError(where, "metadata 'tokenizer.ggml.model'", "\"gpt2\" (byte-level BPE)", "\"" + tok_model + "\"",
-                     tok_model == "llama" ? "SentencePiece-style GGUF tokenizers are not supported yet" : "");
+void GgufCheckpoint::map_gemma3_tensors() {
+  const GgufFile& f = *file_;
+  config_ = gemma3_config_from_gguf(f);
+  for (const auto& t : f.tensors()) {
+    const Gemma3TensorName m = map_gemma3_tensor_name(t.name);
+    if (m.hf_name.empty()) {
+      throw InputError(f.path().string(), "tensor " + in_quotes(t.name),
+                       "a tensor of a gemma3 model (token_embd, blk.N.attn_q, blk.N.post_ffw_norm, ...)", "an unknown name");
+    }
+    names_.push_back(m.hf_name);
+    entries_[m.hf_name] = Entry{&t, 0, m.offset};
   }
-  ck.tokenizer_json_ = gpt2_tokenizer_json(f);
-  ck.tokenizer_config_ = make_tokenizer_config(f, /*default_add_bos=*/false);
-  // The BOS/EOS rule goes into tokenizer.json's post_processor, where
-  // transformers looks once the checkpoint has a tokenizer.json (it ignores
-  // tokenizer_config.json's add_bos_token then): the saved checkpoint
-  // tokenizes alike in editgate and transformers.
-  auto special = [&](const char* flag, const char* key) -> std::optional<SpecialToken> {
-    const json& c = ck.tokenizer_config_;
-    if (!c[flag].get<bool>() || !c.contains(key)) return std::nullopt;
-    const std::string token = c[key].get<std::string>();
-    return SpecialToken{token, ck.tokenizer_json_["model"]["vocab"][token].get<int64_t>()};
-  };
-  ck.tokenizer_json_["post_processor"] = bos_eos_template(special("add_bos_token", "bos_token"),
-                                                          special("add_eos_token", "eos_token"));
-  return ck;
 }
 
 std::map<std::string, std::string> GgufCheckpoint::companion_files() const {
@@ -301,6 +333,7 @@ at::Tensor GgufCheckpoint::tensor(const std::string& hf_name) const {
   }
   at::Tensor t = dequantize_tensor(*file_, *it->second.info);
   if (it->second.unpermute_heads > 0) t = unpermute_rope_rows(t, it->second.unpermute_heads);
+  if (it->second.offset != 0.0F) t = t + it->second.offset;
   return t;
 }
 

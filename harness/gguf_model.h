@@ -9,9 +9,10 @@
 // gguf_dequant.h's; checking tensors against the architecture stays with
 // checkpoint.cpp, which loads a GGUF through this class like a directory.
 //
-// Supported: general.architecture "llama"; tokenizer.ggml.model "gpt2"
-// (byte-level BPE with merges; pre-tokenizers default/gpt2, smollm, llama3).
-// The SentencePiece-style "llama" tokenizer model is refused with a message.
+// Supported: general.architecture "llama" and "gemma3" (gguf_gemma3.h);
+// tokenizer.ggml.model "gpt2" (byte-level BPE with merges; pre-tokenizers
+// default/gpt2, smollm, llama3) and, for gemma3, the SentencePiece-style
+// "llama" vocabulary (gguf_gemma_tokenizer.h). Others are refused with a message.
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
@@ -39,7 +40,7 @@ class GgufCheckpoint {
 
   const GgufFile& file() const { return *file_; }
   const std::filesystem::path& path() const { return file_->path(); }
-  // HF config.json of the model (model_type "llama").
+  // HF config.json of the model (model_type "llama" or "gemma3_text").
   const nlohmann::json& config() const { return config_; }
   // HF tokenizer.json and tokenizer_config.json, so that a saved checkpoint
   // (edit --out) is a complete HF directory and the tokenizer loads like one.
@@ -62,7 +63,12 @@ class GgufCheckpoint {
   struct Entry {
     const GgufTensorInfo* info = nullptr;
     int64_t unpermute_heads = 0;  // > 0: undo llama.cpp's RoPE row permutation over this many heads
+    float offset = 0.0F;          // added to every value (Gemma's norm weights are stored as 1 + w)
   };
+
+  // config_, names_ and entries_ for each architecture.
+  void map_llama_tensors();
+  void map_gemma3_tensors();
 
   std::shared_ptr<const GgufFile> file_;
   nlohmann::json config_;

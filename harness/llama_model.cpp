@@ -51,18 +51,7 @@ class LlamaModel final : public Transformer {
 
  protected:
   WeightRef map_weight(std::string_view stable) const override {
-    int64_t l = 0;
-    std::string rest;
-    if (!split_stable_name(stable, l, rest) || l >= config_.n_layers) return {};
-    const std::string h = "model.layers." + std::to_string(l) + ".";
-    if (rest == "mlp.W_in") return {h + "mlp.up_proj.weight", false};
-    if (rest == "mlp.W_gate") return {h + "mlp.gate_proj.weight", false};
-    if (rest == "mlp.W_out") return {h + "mlp.down_proj.weight", false};
-    if (rest == "attn.W_Q") return {h + "self_attn.q_proj.weight", false};
-    if (rest == "attn.W_K") return {h + "self_attn.k_proj.weight", false};
-    if (rest == "attn.W_V") return {h + "self_attn.v_proj.weight", false};
-    if (rest == "attn.W_O") return {h + "self_attn.o_proj.weight", false};
-    return {};
+    return llama_layout_weight(stable, config_.n_layers);
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,

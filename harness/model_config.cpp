@@ -1,5 +1,6 @@
 #include "harness/model_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -89,6 +90,28 @@ void load_gpt2(const Reader& r, ModelConfig& c, const json& j, const std::string
   (void)j;
 }
 
+// The frequency scaling one RoPE settings object asks for: none for "default",
+// Llama-3's or linear scaling otherwise.
+std::optional<RopeScaling> read_rope_scaling(const json& rope, const std::string& path) {
+  const Reader rr(rope, path);
+  const std::string type = rr.string("rope_type", rr.string("type", "default"));
+  if (type == "default") return std::nullopt;
+  if (type != "llama3" && type != "linear") {
+    throw InputError(path, "rope_type", "\"default\", \"linear\" or \"llama3\"", "\"" + type + "\"");
+  }
+  RopeScaling s;
+  s.type = type;
+  s.factor = rr.positive_number("factor", 1.0);
+  if (type == "linear") return s;
+  s.low_freq_factor = rr.positive_number("low_freq_factor", 1.0);
+  s.high_freq_factor = rr.positive_number("high_freq_factor", 4.0);
+  s.original_max_position_embeddings = rr.positive_int("original_max_position_embeddings", 8192);
+  if (s.high_freq_factor <= s.low_freq_factor) {
+    throw InputError(path, "high_freq_factor", "greater than low_freq_factor", std::to_string(s.high_freq_factor));
+  }
+  return s;
+}
+
 void load_rope(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
   c.rope_theta = r.positive_number("rope_theta", c.rope_theta);
   // transformers >= 5 nests RoPE settings in rope_parameters; older files use rope_scaling.
@@ -101,23 +124,8 @@ void load_rope(const Reader& r, ModelConfig& c, const json& j, const std::string
     }
   }
   if (rope == nullptr) return;
-  const Reader rr(*rope, path);
-  c.rope_theta = rr.positive_number("rope_theta", c.rope_theta);
-  std::string type = rr.string("rope_type", rr.string("type", "default"));
-  if (type == "default") return;
-  if (type != "llama3") {
-    throw InputError(path, "rope_type", "\"default\" or \"llama3\"", "\"" + type + "\"");
-  }
-  RopeScaling s;
-  s.type = type;
-  s.factor = rr.positive_number("factor", 1.0);
-  s.low_freq_factor = rr.positive_number("low_freq_factor", 1.0);
-  s.high_freq_factor = rr.positive_number("high_freq_factor", 4.0);
-  s.original_max_position_embeddings = rr.positive_int("original_max_position_embeddings", 8192);
-  if (s.high_freq_factor <= s.low_freq_factor) {
-    throw InputError(path, "high_freq_factor", "greater than low_freq_factor", std::to_string(s.high_freq_factor));
-  }
-  c.rope_scaling = s;
+  c.rope_theta = Reader(*rope, path).positive_number("rope_theta", c.rope_theta);
+  c.rope_scaling = read_rope_scaling(*rope, path);
 }
 
 void load_llama(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
@@ -214,6 +222,84 @@ void load_gpt_neox(const Reader& r, ModelConfig& c, const json& j, const std::st
   }
 }
 
+// Gemma 3 text (Gemma3TextConfig): transformers' defaults where a field is
+// missing. Layers slide (attend within sliding_window) or are global, by
+// layer_types or, in older files, every sliding_window_pattern-th layer global.
+// Each kind has its own RoPE: rope_parameters.{sliding,full}_attention in
+// transformers >= 5, rope_local_base_freq / rope_theta / rope_scaling before.
+void load_gemma3(const Reader& r, ModelConfig& c, const json& j, const std::string& path) {
+  c.d_model = r.positive_int("hidden_size");
+  c.n_layers = r.positive_int("num_hidden_layers");
+  c.n_heads = r.positive_int("num_attention_heads");
+  c.n_kv_heads = r.positive_int("num_key_value_heads", 4);
+  c.d_head = r.positive_int("head_dim", 256);
+  c.d_mlp = r.positive_int("intermediate_size");
+  c.max_positions = r.positive_int("max_position_embeddings", 131072);
+  c.norm_eps = r.positive_number("rms_norm_eps", 1e-6);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.attention_bias = r.boolean("attention_bias", false);
+  c.activation = r.string("hidden_activation", r.string("hidden_act", "gelu_pytorch_tanh"));
+  if (c.activation != "gelu_pytorch_tanh" && c.activation != "gelu_new" && c.activation != "gelu") {
+    throw InputError(path, "hidden_activation", "gelu_pytorch_tanh, gelu_new or gelu", "\"" + c.activation + "\"");
+  }
+  if (c.n_heads % c.n_kv_heads != 0) {
+    throw InputError(path, "num_key_value_heads", "a divisor of num_attention_heads=" + std::to_string(c.n_heads),
+                     std::to_string(c.n_kv_heads));
+  }
+  if (c.d_head % 2 != 0) throw InputError(path, "head_dim", "an even number (RoPE)", std::to_string(c.d_head));
+  if (r.boolean("use_bidirectional_attention", false)) {
+    throw InputError(path, "use_bidirectional_attention", "false (causal language models only)", "true");
+  }
+  c.attention_scale = 1.0 / std::sqrt(r.positive_number("query_pre_attn_scalar", 256.0));
+  // attn_logit_softcapping is read for validity and not applied: transformers'
+  // Gemma 3 attention never passes it on (5.23), nor does llama.cpp's, and the
+  // released Gemma 3 configs leave it null (Gemma 2 used it; Gemma 3 has q/k norms).
+  (void)r.positive_number("attn_logit_softcapping", 0.0);
+  c.final_logit_softcap = r.positive_number("final_logit_softcapping", 0.0);
+
+  if (j.contains("layer_types") && !j["layer_types"].is_null()) {
+    const auto& types = j["layer_types"];
+    if (!types.is_array() || static_cast<int64_t>(types.size()) != c.n_layers) {
+      throw InputError(path, "layer_types", "a list of " + std::to_string(c.n_layers) + " layer kinds", types.dump());
+    }
+    for (size_t l = 0; l < types.size(); ++l) {
+      const json& t = types[l];
+      if (t != "sliding_attention" && t != "full_attention") {
+        throw InputError(path, "layer_types[" + std::to_string(l) + "]", "\"sliding_attention\" or \"full_attention\"",
+                         t.dump());
+      }
+      c.sliding_layers.push_back(t == "sliding_attention");
+    }
+  } else {
+    const int64_t pattern = r.positive_int("sliding_window_pattern", 6);
+    for (int64_t l = 0; l < c.n_layers; ++l) c.sliding_layers.push_back((l + 1) % pattern != 0);
+  }
+  c.sliding_window = r.positive_int("sliding_window", 4096);
+
+  // The global layers' RoPE goes into rope_theta / rope_scaling, the sliding ones' beside it.
+  c.rope_theta = r.positive_number("rope_theta", 1'000'000.0);
+  c.sliding_rope_theta = r.positive_number("rope_local_base_freq", 10'000.0);
+  const json* per_type = nullptr;
+  if (j.contains("rope_parameters") && !j["rope_parameters"].is_null()) {
+    if (!j["rope_parameters"].is_object()) throw InputError(path, "rope_parameters", "an object", j["rope_parameters"].dump());
+    per_type = &j["rope_parameters"];
+  }
+  const auto read_kind = [&](const char* kind, double& theta, std::optional<RopeScaling>& scaling) {
+    if (per_type == nullptr || !per_type->contains(kind) || (*per_type)[kind].is_null()) return;
+    const json& rope = (*per_type)[kind];
+    const std::string where = path + " rope_parameters." + kind;
+    if (!rope.is_object()) throw InputError(where, "", "an object", rope.dump());
+    theta = Reader(rope, where).positive_number("rope_theta", theta);
+    scaling = read_rope_scaling(rope, where);
+  };
+  read_kind("full_attention", c.rope_theta, c.rope_scaling);
+  read_kind("sliding_attention", c.sliding_rope_theta, c.sliding_rope_scaling);
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {  // pre-5 files: the global layers' scaling
+    if (!j["rope_scaling"].is_object()) throw InputError(path, "rope_scaling", "an object", j["rope_scaling"].dump());
+    if (!c.rope_scaling) c.rope_scaling = read_rope_scaling(j["rope_scaling"], path);
+  }
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& path) {
@@ -222,7 +308,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& p
   ModelConfig c;
   c.raw = j;
   if (!j.contains("model_type")) {
-    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox",
+    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox, gemma3_text",
                      "nothing (field missing)");
   }
   c.model_type = r.string("model_type", "");
@@ -235,8 +321,10 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& p
     load_gptj(r, c, path);
   } else if (c.model_type == "gpt_neox") {
     load_gpt_neox(r, c, j, path);
+  } else if (c.model_type == "gemma3_text") {
+    load_gemma3(r, c, j, path);
   } else {
-    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox",
+    throw InputError(path, "model_type", "one of gpt2, llama, mistral, qwen2, gptj, gpt_neox, gemma3_text",
                      "\"" + c.model_type + "\"", "other architectures are not supported yet");
   }
   c.vocab_size = r.positive_int("vocab_size");

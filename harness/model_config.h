@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace editgate::harness {
 
-// Llama-3 style RoPE frequency scaling ("rope_type": "llama3").
+// RoPE frequency scaling: Llama-3's ("rope_type": "llama3") or linear (every
+// frequency divided by `factor`, as Gemma 3's global layers use).
 struct RopeScaling {
-  std::string type;  // "llama3" (others are rejected at load)
+  std::string type;  // "llama3" or "linear" (others are rejected at load)
   double factor = 1.0;
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
@@ -23,7 +25,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type;  // "gpt2" | "llama" | "mistral" | "qwen2" | "gptj" | "gpt_neox"
+  std::string model_type;  // "gpt2" | "llama" | "mistral" | "qwen2" | "gptj" | "gpt_neox" | "gemma3_text"
   int64_t n_layers = 0;
   int64_t d_model = 0;
   int64_t n_heads = 0;
@@ -34,7 +36,7 @@ struct ModelConfig {
   int64_t max_positions = 0;
   double norm_eps = 1e-5;
   bool tie_word_embeddings = true;
-  std::string activation;  // "gelu_new" (gpt2, gptj), "gelu" (gpt_neox) or "silu" (llama)
+  std::string activation;  // "gelu_new" (gpt2, gptj), "gelu" (gpt_neox), "silu" (llama), "gelu_pytorch_tanh" (gemma3)
   // Rotary models (Llama family, gptj, gpt_neox).
   double rope_theta = 10000.0;
   std::optional<RopeScaling> rope_scaling;
@@ -47,6 +49,17 @@ struct ModelConfig {
   bool parallel_residual = false;
   bool attention_bias = false;
   bool mlp_bias = false;
+  // Gemma 3: some layers attend only to the last `sliding_window` keys (the
+  // query's own included) and turn q/k with their own RoPE; the others are
+  // global and use rope_theta / rope_scaling above.
+  std::vector<bool> sliding_layers;  // per layer; empty when no layer slides
+  int64_t sliding_window = 0;
+  double sliding_rope_theta = 10000.0;  // rope_local_base_freq
+  std::optional<RopeScaling> sliding_rope_scaling;
+  // Multiplier of q·k before the softmax; 0 means 1/sqrt(d_head). Gemma 3: query_pre_attn_scalar^-0.5.
+  double attention_scale = 0;
+  // tanh soft-capping c·tanh(x/c) of the final logits; 0 = none.
+  double final_logit_softcap = 0;
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
   nlohmann::json raw;  // the file as read, written back unchanged on save

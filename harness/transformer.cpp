@@ -100,4 +100,19 @@ bool split_stable_name(std::string_view name, int64_t& layer, std::string& rest)
   return true;
 }
 
+WeightRef llama_layout_weight(std::string_view stable, int64_t n_layers) {
+  int64_t l = 0;
+  std::string rest;
+  if (!split_stable_name(stable, l, rest) || l >= n_layers) return {};
+  const std::string h = "model.layers." + std::to_string(l) + ".";
+  if (rest == "mlp.W_in") return {h + "mlp.up_proj.weight", false};
+  if (rest == "mlp.W_gate") return {h + "mlp.gate_proj.weight", false};
+  if (rest == "mlp.W_out") return {h + "mlp.down_proj.weight", false};
+  if (rest == "attn.W_Q") return {h + "self_attn.q_proj.weight", false};
+  if (rest == "attn.W_K") return {h + "self_attn.k_proj.weight", false};
+  if (rest == "attn.W_V") return {h + "self_attn.v_proj.weight", false};
+  if (rest == "attn.W_O") return {h + "self_attn.o_proj.weight", false};
+  return {};
+}
+
 }  // namespace editgate::harness

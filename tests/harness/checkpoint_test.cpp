@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include "harness/checkpoint.h"
 #include "harness/input_error.h"
@@ -162,6 +163,71 @@ TEST(CheckpointConfig, RotaryLayoutOfGptjAndNeox) {
   TempDir scaled;
   write_with_config(scaled.path(), neox, [](json& j) { j["rope_parameters"] = {{"rope_type", "llama3"}}; });
   expect_rejected(scaled.path(), "config.json", "rope_type", {"llama3"});
+}
+
+// Gemma 3's layer kinds and per-kind RoPE, in the pre-5 spelling (pattern,
+// rope_local_base_freq, rope_scaling for the global layers) and in transformers
+// 5's (layer_types, rope_parameters per kind), and what is refused.
+TEST(CheckpointConfig, Gemma3LayerKindsAndRopeInBothSpellings) {
+  const json base = {{"model_type", "gemma3_text"}, {"hidden_size", 64}, {"num_hidden_layers", 7},
+                     {"num_attention_heads", 4}, {"num_key_value_heads", 1}, {"head_dim", 32},
+                     {"intermediate_size", 96}, {"vocab_size", 100}};
+  json old = base;
+  old["sliding_window_pattern"] = 3;
+  old["sliding_window"] = 5;
+  old["rope_local_base_freq"] = 500.0;
+  old["rope_theta"] = 200000.0;
+  old["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 8.0}};
+  old["query_pre_attn_scalar"] = 16;
+  auto c = harness::ModelConfig::from_json(old, "config.json");
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, true, false, true, true, false, true}));
+  EXPECT_EQ(c.sliding_window, 5);
+  EXPECT_EQ(c.sliding_rope_theta, 500.0);
+  EXPECT_FALSE(c.sliding_rope_scaling);
+  EXPECT_EQ(c.rope_theta, 200000.0);
+  ASSERT_TRUE(c.rope_scaling);
+  EXPECT_EQ(c.rope_scaling->type, "linear");
+  EXPECT_EQ(c.rope_scaling->factor, 8.0);
+  EXPECT_DOUBLE_EQ(c.attention_scale, 0.25);
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.activation, "gelu_pytorch_tanh");
+
+  json modern = base;  // no pattern: transformers' default 6
+  c = harness::ModelConfig::from_json(modern, "config.json");
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, true, true, true, true, false, true}));
+  EXPECT_EQ(c.rope_theta, 1000000.0);
+  EXPECT_EQ(c.sliding_rope_theta, 10000.0);
+  EXPECT_DOUBLE_EQ(c.attention_scale, 1.0 / 16.0);  // query_pre_attn_scalar 256
+  modern["layer_types"] = {"full_attention", "sliding_attention", "full_attention", "sliding_attention",
+                           "sliding_attention", "sliding_attention", "full_attention"};
+  modern["rope_parameters"] = {{"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 700.0}}},
+                               {"full_attention", {{"rope_type", "default"}, {"rope_theta", 30000.0}}}};
+  c = harness::ModelConfig::from_json(modern, "config.json");
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{false, true, false, true, true, true, false}));
+  EXPECT_EQ(c.sliding_rope_theta, 700.0);
+  EXPECT_EQ(c.rope_theta, 30000.0);
+  EXPECT_FALSE(c.rope_scaling);
+
+  const auto refused = [&](const std::function<void(json&)>& change, const std::string& field) {
+    json j = base;
+    change(j);
+    try {
+      harness::ModelConfig::from_json(j, "config.json");
+      ADD_FAILURE() << field << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  };
+  refused([](json& j) { j["use_bidirectional_attention"] = true; }, "use_bidirectional_attention");
+  refused([](json& j) { j["layer_types"] = {"sliding_attention"}; }, "layer_types");
+  refused(
+      [](json& j) {
+        j["layer_types"] = json::array();
+        for (int i = 0; i < 7; ++i) j["layer_types"].push_back(i == 1 ? "chunked" : "full_attention");
+      },
+      "layer_types[1]");
+  refused([](json& j) { j["rope_parameters"] = {{"full_attention", {{"rope_type", "yarn"}}}}; }, "rope_type");
+  refused([](json& j) { j["num_key_value_heads"] = 3; }, "num_key_value_heads");
 }
 
 TEST(CheckpointTensors, MisShapedTensorNamesBothShapes) {

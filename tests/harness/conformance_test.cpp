@@ -1,5 +1,5 @@
 // Conformance with the reference implementation: transformers builds random
-// GPT-2, Llama, GPT-J and GPT-NeoX models, saves them with save_pretrained and
+// GPT-2, Llama, GPT-J, GPT-NeoX and Gemma 3 models, saves them with save_pretrained and
 // records its own logits, greedy generations and the activations at every hook
 // point (tests/conformance/make_reference_models.py); editgate loads the same
 // directories and must agree within 1e-4 (f32) and produce identical tokens. Prints the max difference per model and case, as
@@ -237,7 +237,8 @@ TEST(ConformanceFixture, PromptIdsMatchAutoTokenizer) {
 INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceModel,
                          ::testing::Values("gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3",
                                            "llama_untied", "gptj_partial_rotary", "gptj_full_rotary",
-                                           "gpt_neox_parallel", "gpt_neox_sequential"),
+                                           "gpt_neox_parallel", "gpt_neox_sequential", "gemma3_sliding",
+                                           "gemma3_softcap"),
                          [](const auto& info) { return camel(info.param); });
 
 }  // namespace

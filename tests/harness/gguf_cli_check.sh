@@ -31,6 +31,7 @@ str() { u64 ${#1}; printf '%s' "$1"; }
 
 printf 'GGUX\x03\x00\x00\x00' >"$tmp/magic.gguf"; u64 0 >>"$tmp/magic.gguf"; u64 0 >>"$tmp/magic.gguf"
 printf 'GGUF\x03\x00\x00\x00' >"$tmp/short.gguf"
+{ printf 'GGUF\x03\x00\x00\x00'; u64 0; u64 1; str general.architecture; printf '\x08\x00\x00\x00'; str mamba; } >"$tmp/mamba.gguf"
 { printf 'GGUF\x03\x00\x00\x00'; u64 0; u64 1; str general.architecture; printf '\x08\x00\x00\x00'; str gemma3; } >"$tmp/gemma3.gguf"
 { printf 'GGUF\x03\x00\x00\x00'; u64 1; u64 1; str general.architecture; printf '\x08\x00\x00\x00'; str llama
   str token_embd.weight; printf '\x02\x00\x00\x00'; u64 8; u64 4; printf '\x00\x00\x00\x00'; u64 0
@@ -38,7 +39,8 @@ printf 'GGUF\x03\x00\x00\x00' >"$tmp/short.gguf"
 
 expect "bad magic (inspect)" "$tmp/magic.gguf: magic" inspect --model "$tmp/magic.gguf"
 expect "short file (score)" "$tmp/short.gguf: header" score --model "$tmp/short.gguf" --prompt a --continuation " b"
-expect "gemma3 (generate)" "$tmp/gemma3.gguf: metadata 'general.architecture'" generate --model "$tmp/gemma3.gguf" --prompt a
+expect "mamba (generate)" "$tmp/mamba.gguf: metadata 'general.architecture'" generate --model "$tmp/mamba.gguf" --prompt a
+expect "gemma3 without metadata (inspect)" "$tmp/gemma3.gguf: metadata 'gemma3.embedding_length'" inspect --model "$tmp/gemma3.gguf"
 expect "data past the end (tokenize)" "$tmp/truncated.gguf: tensor 'token_embd.weight': offset" tokenize --model "$tmp/truncated.gguf" hi
 expect "unknown alias" "--model" inspect --model no-such-model
 exit $((failures > 0))

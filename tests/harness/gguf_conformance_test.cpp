@@ -6,7 +6,11 @@
 //  - a random Llama converted as llama.cpp does (permuted Q/K, mixed
 //    F32/F16/Q8_0/Q4_0/Q4_1) gives the logits transformers computes after
 //    loading the same GGUF itself, within 1e-3, and its tokenizer the same ids;
-//  - saved as a HF checkpoint (what `edit --out` writes), the model reloads
+//  - a random Gemma 3 converted as llama.cpp does (norm weights stored as
+//    1 + w, sliding and global layers, Q8_0/Q5_0/Q4_0/F16, a SentencePiece
+//    vocabulary without merges) likewise, its tokenizer against transformers'
+//    GemmaTokenizer built from the same file;
+//  - saved as a HF checkpoint (what `edit --out` writes), either model reloads
 //    with the same logits, tokens and weights fingerprint.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -63,13 +67,14 @@ TEST_F(GgufConformance, DequantisationEqualsGgufPackage) {
   }
 }
 
-class GgufConformanceLlama : public GgufConformance {
+// One converted model: <stem>.gguf with transformers' <stem>_reference.{json,safetensors}.
+class GgufReferenceModel : public GgufConformance {
  protected:
-  void SetUp() override {
+  void load_reference(const std::string& stem) {
     GgufConformance::SetUp();
     if (IsSkipped() || HasFailure()) return;
-    info_ = nlohmann::json::parse(read_text_file(dir_ / "llama_reference.json"));
-    logits_ = harness::SafetensorsFile::open(dir_ / "llama_reference.safetensors");
+    info_ = nlohmann::json::parse(read_text_file(dir_ / (stem + "_reference.json")));
+    logits_ = harness::SafetensorsFile::open(dir_ / (stem + "_reference.safetensors"));
   }
   // Max |diff| of `tm`'s logits against transformers' on every prompt.
   double worst_logit_diff(harness::TextModel& tm) {
@@ -89,8 +94,33 @@ class GgufConformanceLlama : public GgufConformance {
           << t["text"];
     }
   }
+  // Saved as a HF checkpoint and loaded again: the same weights, tokenizer, logits and ids.
+  void expect_hf_copy_matches(const harness::TextModel& tm) {
+    TempDir out;
+    harness::save_model(tm.model(), out / "ckpt", tm.dir(), at::kFloat, tm.loaded().companion_files);
+    ASSERT_TRUE(fs::exists(out / "ckpt" / "tokenizer.json"));
+    auto hf = harness::TextModel::load(out / "ckpt", harness::LoadOptions{"cpu", "f32", true});
+    EXPECT_EQ(hf.loaded().source_format, "safetensors");
+    EXPECT_EQ(hf.loaded().weights_sha256, tm.loaded().weights_sha256);
+    EXPECT_EQ(hf.adds_bos(), tm.adds_bos());
+    // The same tokenizer in every respect the gate compares (else gating a GGUF
+    // base against its edit would fail Audit with "tokenizer differs").
+    EXPECT_EQ(harness::tokenizer_differences(tm.tokenizer(), hf.tokenizer()), std::vector<std::string>{});
+    EXPECT_LT(worst_logit_diff(hf), kLogitTol);
+    expect_same_tokens(hf);
+  }
   nlohmann::json info_;
   std::shared_ptr<const harness::SafetensorsFile> logits_;
+};
+
+class GgufConformanceLlama : public GgufReferenceModel {
+ protected:
+  void SetUp() override { load_reference("llama"); }
+};
+
+class GgufConformanceGemma3 : public GgufReferenceModel {
+ protected:
+  void SetUp() override { load_reference("gemma3"); }
 };
 
 TEST_F(GgufConformanceLlama, LogitsAndTokensMatchTransformers) {
@@ -108,18 +138,29 @@ TEST_F(GgufConformanceLlama, LogitsAndTokensMatchTransformers) {
 
 TEST_F(GgufConformanceLlama, SavedAsHfCheckpointReloadsTheSame) {
   auto tm = harness::TextModel::load(dir_ / "llama.gguf", harness::LoadOptions{"cpu", "f32", true});
-  TempDir out;
-  harness::save_model(tm.model(), out / "ckpt", tm.dir(), at::kFloat, tm.loaded().companion_files);
-  ASSERT_TRUE(fs::exists(out / "ckpt" / "tokenizer.json"));
-  auto hf = harness::TextModel::load(out / "ckpt", harness::LoadOptions{"cpu", "f32", true});
-  EXPECT_EQ(hf.loaded().source_format, "safetensors");
-  EXPECT_EQ(hf.loaded().weights_sha256, tm.loaded().weights_sha256);
-  EXPECT_EQ(hf.adds_bos(), tm.adds_bos());
-  // The same tokenizer in every respect the gate compares (else gating a GGUF
-  // base against its edit would fail Audit with "tokenizer differs").
-  EXPECT_EQ(harness::tokenizer_differences(tm.tokenizer(), hf.tokenizer()), std::vector<std::string>{});
-  EXPECT_LT(worst_logit_diff(hf), kLogitTol);
-  expect_same_tokens(hf);
+  expect_hf_copy_matches(tm);
+}
+
+TEST_F(GgufConformanceGemma3, LogitsAndTokensMatchTransformers) {
+  auto tm = harness::TextModel::load(dir_ / "gemma3.gguf", harness::LoadOptions{"cpu", "f32", true});
+  const auto& c = tm.model().config();
+  EXPECT_EQ(c.model_type, "gemma3_text");
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, true, true, true, true, false}));  // llama.cpp's pattern
+  EXPECT_EQ(c.sliding_window, 4);
+  EXPECT_EQ(tm.tokenizer().kind(), "bpe");
+  EXPECT_TRUE(tm.adds_bos());
+  const double diff = worst_logit_diff(tm);
+  std::printf("[conformance] gguf gemma3 logits vs transformers (%s) max|diff| %.3g\n",
+              info_["tokenizer_class"].get<std::string>().c_str(), diff);
+  RecordProperty("max_abs_diff_logits", ::testing::PrintToString(diff));
+  EXPECT_LT(diff, kLogitTol);
+  expect_same_tokens(tm);
+}
+
+TEST_F(GgufConformanceGemma3, SavedAsHfCheckpointReloadsTheSame) {
+  auto tm = harness::TextModel::load(dir_ / "gemma3.gguf", harness::LoadOptions{"cpu", "f32", true});
+  expect_hf_copy_matches(tm);
 }
 
 }  // namespace
