@@ -77,12 +77,21 @@ def editgate_cases(binary):
     return listed
 
 
+def std_regex_escape(text):
+    """Escapes for std::regex (Google Benchmark's filter): Python's re.escape also escapes
+    '/' and '-', which std::regex rejects."""
+    return re.sub(r"([.^$|()\[\]{}*+?\\])", r"\\\1", text)
+
+
 def run_editgate(binary, case, repetitions, min_time, out_dir):
     """Runs one case (so it runs next to its peers in time: the machine's load drifts); its JSON path."""
     out = os.path.join(out_dir, re.sub(r"[^A-Za-z0-9]+", "_", case) + ".json")
-    cmd = [binary, f"--benchmark_filter=^{re.escape(case)}$", f"--benchmark_repetitions={repetitions}",
+    cmd = [binary, f"--benchmark_filter=^{std_regex_escape(case)}$", f"--benchmark_repetitions={repetitions}",
            f"--benchmark_min_time={min_time}", f"--benchmark_out={out}", "--benchmark_out_format=json"]
-    subprocess.run(cmd, env=editgate_env(), check=True, stdout=subprocess.DEVNULL)
+    r = subprocess.run(cmd, env=editgate_env(), capture_output=True, text=True)
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+        fail(f"{binary} {case}: exit {r.returncode} ({last})")
     return out
 
 

@@ -157,6 +157,26 @@ TEST_P(Runtime, ScoreMatchesLogSoftmaxOfUnbatchedForward) {
   }
 }
 
+TEST_P(Runtime, LogitPositionsGiveTheFullForwardsRows) {
+  const auto prompts = random_prompts(kMixedLengths, config().vocab_size, 15);
+  const auto batch = harness::pad_batch(prompts, Padding::kRight);
+  ForwardOptions opts;
+  opts.attention_mask = batch.mask;
+  const auto full = model().forward(batch.ids, opts);
+  // Different columns per row, one repeated: each row gets exactly those rows of the full logits.
+  opts.logit_positions = at::tensor(std::vector<int64_t>{4, 0, 8, 3, 0, 0, 6, 6}, at::kLong).view({4, 2});
+  const auto some = model().forward(batch.ids, opts);
+  ASSERT_EQ(some.sizes(), (at::IntArrayRef{4, 2, config().vocab_size}));
+  for (int64_t b = 0; b < 4; ++b) {
+    for (int64_t j = 0; j < 2; ++j) {
+      const int64_t col = opts.logit_positions[b][j].item<int64_t>();
+      EXPECT_LT(max_abs_diff(some[b][j], full[b][col]), kTol) << "row " << b << " column " << col;
+    }
+  }
+  opts.logit_positions = at::full({4, 1}, batch.ids.size(1), at::kLong);  // one past the last column
+  EXPECT_THROW(model().forward(batch.ids, opts), c10::Error);
+}
+
 TEST_P(Runtime, CachedForwardMatchesFullForward) {
   const auto prompts = random_prompts({7, 10, 4}, config().vocab_size, 14);
   const auto batch = harness::pad_batch(prompts, Padding::kLeft);
