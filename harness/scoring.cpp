@@ -40,6 +40,22 @@ PaddedBatch pad_batch(const std::vector<std::vector<int64_t>>& rows, Padding pad
 
 namespace {
 
+// Forward passes over rows of these lengths: grouped by length (length_batches.h), unless
+// a hook is installed. A hook may act on rows by their index in the batch (an eraser at
+// each row's own position), so then the passes are the caller's rows in order, in chunks
+// of max_batch, as the caller laid them out.
+std::vector<std::vector<int64_t>> forward_batches(Transformer& model, const std::vector<int64_t>& lengths,
+                                                  int64_t max_batch) {
+  if (model.hooks().empty()) return length_batches(lengths, max_batch);
+  std::vector<std::vector<int64_t>> batches;
+  const int64_t n = static_cast<int64_t>(lengths.size());
+  for (int64_t start = 0; start < n; start += max_batch) {
+    batches.emplace_back();
+    for (int64_t i = start; i < std::min(n, start + max_batch); ++i) batches.back().push_back(i);
+  }
+  return batches;
+}
+
 // One padded forward pass over items[indices]: logits only at the positions each item
 // scores (the last prompt token and every continuation token but the last).
 void score_one_batch(Transformer& model, const std::vector<ScoreItem>& items, const std::vector<int64_t>& indices,
@@ -105,7 +121,7 @@ std::vector<ScoreResult> score(Transformer& model, const std::vector<ScoreItem>&
   std::vector<int64_t> lengths;
   lengths.reserve(items.size());
   for (const auto& it : items) lengths.push_back(static_cast<int64_t>(it.prompt.size() + it.continuation.size()) - 1);
-  for (const auto& indices : length_batches(lengths, max_batch)) score_one_batch(model, items, indices, padding, out);
+  for (const auto& indices : forward_batches(model, lengths, max_batch)) score_one_batch(model, items, indices, padding, out);
   return out;
 }
 
@@ -117,7 +133,7 @@ at::Tensor next_token_logprobs(Transformer& model, const std::vector<std::vector
   std::vector<int64_t> lengths;
   lengths.reserve(prompts.size());
   for (const auto& p : prompts) lengths.push_back(static_cast<int64_t>(p.size()));
-  for (const auto& indices : length_batches(lengths, max_batch)) {
+  for (const auto& indices : forward_batches(model, lengths, max_batch)) {
     const int64_t n = static_cast<int64_t>(indices.size());
     std::vector<std::vector<int64_t>> rows;
     rows.reserve(indices.size());

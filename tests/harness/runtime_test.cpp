@@ -19,6 +19,7 @@
 #include "harness/generation.h"
 #include "harness/hooks.h"
 #include "harness/input_error.h"
+#include "harness/length_batches.h"
 #include "harness/scoring.h"
 #include "harness/text_model.h"
 #include "harness/tokenizer.h"
@@ -175,6 +176,28 @@ TEST_P(Runtime, LogitPositionsGiveTheFullForwardsRows) {
   }
   opts.logit_positions = at::full({4, 1}, batch.ids.size(1), at::kLong);  // one past the last column
   EXPECT_THROW(model().forward(batch.ids, opts), c10::Error);
+}
+
+// Rows of mixed length are grouped by length into several passes, but not while a
+// hook is installed: a hook may address rows by their index (an eraser at each row's
+// position), so the caller's rows then go through in order, one pass per max_batch.
+TEST_P(Runtime, ScoreKeepsTheCallersBatchWhileAHookIsInstalled) {
+  const auto seqs = random_prompts({2, 2, 2, 2, 40, 40, 40, 40}, config().vocab_size, 17);
+  std::vector<harness::ScoreItem> items;
+  for (const auto& s : seqs) items.push_back({{s.begin(), s.end() - 1}, {s.back()}});
+  std::vector<int64_t> batch_rows;
+  const auto record = [&](at::Tensor& act, const harness::HookContext&) { batch_rows.push_back(act.size(0)); };
+  {
+    auto handle = model().hooks().add({0, harness::HookSite::kResidPre}, record);
+    const auto hooked = harness::score(model(), items, 64);
+    EXPECT_EQ(batch_rows, std::vector<int64_t>{8}) << "one pass, the caller's batch";
+    handle.remove();
+    const auto plain = harness::score(model(), items, 64);
+    for (size_t i = 0; i < items.size(); ++i) EXPECT_NEAR(hooked[i].token_logprobs[0], plain[i].token_logprobs[0], kTol);
+  }
+  // Without a hook these rows (lengths 1 and 39) would take two passes: the hook made the difference.
+  const auto passes = harness::length_batches({1, 1, 1, 1, 39, 39, 39, 39}, 64);
+  EXPECT_EQ(passes.size(), 2u);
 }
 
 TEST_P(Runtime, CachedForwardMatchesFullForward) {
