@@ -10,8 +10,10 @@
 
 namespace editgate::harness {
 
-// A pass's fixed cost in padded token positions. Measured on one CPU thread,
-// GPT-2 small: a 1-token pass costs about as much as 20 more tokens in a pass.
+// A pass's fixed cost in padded token positions. From one peer_bench run on one
+// CPU thread, GPT-2 small (docs/performance.md): 1 x 32 tokens took 224 ms and
+// 8 x 32 took 1049 ms, so a row of 32 costs ~118 ms (3.7 ms a token) and a pass
+// ~106 ms beyond its tokens, about 29 positions.
 inline constexpr int64_t kPassCostTokens = 32;
 
 // Partitions indices 0..lengths.size()-1 into batches of at most `max_batch`,
