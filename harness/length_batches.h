@@ -2,8 +2,8 @@
 // Groups rows of mixed length into forward passes. A padded pass costs every
 // row the longest row's length, so rows are sorted by length and cut where a
 // cut saves more padded positions than a pass's fixed cost (weights read once
-// per pass on a CPU, kernel launches on a GPU). Scoring's fact prompts (10-30
-// tokens) padded as one batch spend about a third of the work on padding.
+// per pass on a CPU, kernel launches on a GPU). BM_ScoreFacts' rows (prompts
+// of 10-30 tokens) padded as one batch are 31-33 % padding.
 
 #include <cstdint>
 #include <vector>
