@@ -83,6 +83,8 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--suites", f->suites_csv, "comma-separated suites to run (default: all)");
     cmd->add_option("--report-dir", f->report_dir, "where the reports go (files replaced atomically)");
     cmd->add_option("--device", f->config.device, "cpu, cuda, cuda:N or auto");
+    cmd->add_option("--base-cache", f->config.base_cache_dir,
+                    "keep the base's answers in DIR and reuse them: gates of many candidates of one base score the base once");
     cmd->add_option("--seed", f->config.options.seed, "seed recorded in the report");
     cmd->add_flag("--json", f->json, "print report.json on stdout instead of the table");
     add_force_flag(cmd, f->force);

@@ -22,7 +22,10 @@ bool non_finite_at_real_tokens(const at::Tensor& t, const at::Tensor& mask) {
 
 void require_finite_logits(Transformer& model, const at::Tensor& logits, const at::Tensor& ids,
                            const ForwardOptions& options, const at::Tensor& mask) {
-  if (!non_finite_at_real_tokens(logits, mask)) return;
+  // Logits at chosen positions (ForwardOptions::logit_positions) are at real tokens by
+  // contract, so the [batch, pos] mask applies only to logits at every column.
+  const at::Tensor logits_mask = options.logit_positions.defined() ? at::Tensor() : mask;
+  if (!non_finite_at_real_tokens(logits, logits_mask)) return;
   // Locate it: the first hook point, in forward order, with a non-finite value.
   std::optional<HookPoint> first;
   std::vector<HookHandle> handles;

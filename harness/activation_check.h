@@ -13,8 +13,9 @@
 
 namespace editgate::harness {
 
-// `logits` [batch, pos, vocab] from model.forward(ids, options); `mask`
-// [batch, pos], 1 at real tokens (undefined: every position is real).
+// `logits` [batch, pos, vocab] from model.forward(ids, options) ([batch, k, vocab]
+// when options.logit_positions is set, all of them checked); `mask` [batch, pos],
+// 1 at real tokens (undefined: every position is real).
 void require_finite_logits(Transformer& model, const at::Tensor& logits, const at::Tensor& ids,
                            const ForwardOptions& options, const at::Tensor& mask);
 

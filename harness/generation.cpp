@@ -30,8 +30,11 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
     ForwardOptions opts;
     opts.attention_mask = step_mask;
     if (options.use_cache) opts.cache = &cache;
+    // Only the last column is read: left padding puts every row's last token there.
+    const auto last_column = at::full({batch, 1}, step_ids.size(1) - 1, at::kLong);
+    opts.logit_positions = last_column;
     const auto logits = model.forward(step_ids, opts);
-    const auto last = logits.select(1, logits.size(1) - 1);  // [batch, vocab]
+    const auto last = logits.select(1, 0);  // [batch, vocab]
     // The next tokens and whether they came from finite logits, in one copy to the host.
     const auto host = at::cat({last.argmax(-1), at::isfinite(last).all().to(at::kLong).unsqueeze(0)}).cpu();
     const auto* next_ptr = host.data_ptr<int64_t>();  // [batch] tokens, then the finite flag
@@ -39,6 +42,7 @@ std::vector<std::vector<int64_t>> generate_greedy(Transformer& model, const std:
       // The prompt pass; located without the cache if it fails.
       ForwardOptions plain;
       plain.attention_mask = step_mask;
+      plain.logit_positions = last_column;
       require_finite_logits(model, logits, step_ids, plain, step_mask);
     } else if (next_ptr[batch] == 0) {
       // A generated token can overflow where the prompt did not (a damaged edit

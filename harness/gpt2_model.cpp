@@ -60,7 +60,7 @@ class Gpt2Model final : public Transformer {
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,
-                 int64_t past) override {
+                 int64_t past, const at::Tensor& logit_positions) override {
     const auto& c = config_;
     const int64_t batch = ids.size(0);
     const int64_t pos = ids.size(1);
@@ -90,6 +90,7 @@ class Gpt2Model final : public Transformer {
       mlp_out = hook(HookSite::kMlpOut, l, mlp_out, past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }
+    x = at_logit_positions(x, logit_positions);
     x = at::layer_norm(x, {c.d_model}, p("transformer.ln_f.weight"), p("transformer.ln_f.bias"), c.norm_eps);
     const auto& unembed = c.tie_word_embeddings ? p("transformer.wte.weight") : p("lm_head.weight");
     return at::matmul(x, unembed.t());  // [batch, pos, vocab]

@@ -63,7 +63,7 @@ class GptNeoxModel final : public Transformer {
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,
-                 int64_t past) override {
+                 int64_t past, const at::Tensor& logit_positions) override {
     const auto& c = config_;
     const int64_t batch = ids.size(0);
     const int64_t pos = ids.size(1);
@@ -89,6 +89,7 @@ class GptNeoxModel final : public Transformer {
       auto mlp_out = hook(HookSite::kMlpOut, l, linear(post, h + "mlp.dense_4h_to_h"), past);
       x = hook(HookSite::kResidPost, l, c.parallel_residual ? x + attn_out + mlp_out : mid + mlp_out, past);
     }
+    x = at_logit_positions(x, logit_positions);
     x = layer_norm(x, "gpt_neox.final_layer_norm");
     const auto& unembed = c.tie_word_embeddings ? p("gpt_neox.embed_in.weight") : p("embed_out.weight");
     return at::matmul(x, unembed.t());  // [batch, pos, vocab]

@@ -62,7 +62,7 @@ class GptjModel final : public Transformer {
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,
-                 int64_t past) override {
+                 int64_t past, const at::Tensor& logit_positions) override {
     const auto& c = config_;
     const int64_t batch = ids.size(0);
     const int64_t pos = ids.size(1);
@@ -86,6 +86,7 @@ class GptjModel final : public Transformer {
       mlp_out = hook(HookSite::kMlpOut, l, mlp_out, past);  // [batch, pos, d_model]
       x = hook(HookSite::kResidPost, l, x + attn_out + mlp_out, past);
     }
+    x = at_logit_positions(x, logit_positions);
     x = at::layer_norm(x, {c.d_model}, p("transformer.ln_f.weight"), p("transformer.ln_f.bias"), c.norm_eps);
     const auto& unembed = c.tie_word_embeddings ? p("transformer.wte.weight") : p("lm_head.weight");
     return at::linear(x, unembed, p("lm_head.bias"));  // [batch, pos, vocab]

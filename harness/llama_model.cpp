@@ -55,7 +55,7 @@ class LlamaModel final : public Transformer {
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,
-                 int64_t past) override {
+                 int64_t past, const at::Tensor& logit_positions) override {
     const auto& c = config_;
     const int64_t batch = ids.size(0);
     const int64_t pos = ids.size(1);
@@ -79,6 +79,7 @@ class LlamaModel final : public Transformer {
       auto mlp_out = hook(HookSite::kMlpOut, l, linear(post, h + "mlp.down_proj"), past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }
+    x = at_logit_positions(x, logit_positions);
     x = rms_norm(x, p("model.norm.weight"));
     const auto& unembed = c.tie_word_embeddings ? p("model.embed_tokens.weight") : p("lm_head.weight");
     return at::matmul(x, unembed.t());  // [batch, pos, vocab]

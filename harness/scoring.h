@@ -28,7 +28,10 @@ struct ScoreResult {
   double mean_nll() const;             // -sum / n: CounterFact's per-token NLL
 };
 
-// Scores `items` in batches of at most `max_batch`, each batch one padded forward pass.
+// Scores `items` in batches of at most `max_batch`, each batch one padded forward pass,
+// results in the order of `items`. Rows of similar length share a pass; while a hook
+// is installed the passes are instead `items` in order, max_batch at a time (a hook may
+// address rows by their index in the batch).
 std::vector<ScoreResult> score(Transformer& model, const std::vector<ScoreItem>& items, int64_t max_batch = 64,
                                Padding padding = Padding::kRight);
 

@@ -35,10 +35,24 @@ at::Tensor Transformer::forward(const at::Tensor& input_ids, const ForwardOption
   TORCH_CHECK(position_ids.sizes() == ids.sizes(), "position_ids ", position_ids.sizes(), " != input_ids ",
               ids.sizes());
 
+  at::Tensor logit_positions;
+  if (options.logit_positions.defined()) {
+    logit_positions = options.logit_positions.to(device_, at::kLong);
+    TORCH_CHECK(logit_positions.dim() == 2 && logit_positions.size(0) == batch, "logit_positions must be [",
+                batch, ", k], got ", logit_positions.sizes());
+    TORCH_CHECK(logit_positions.numel() == 0 ||
+                    (logit_positions.min().item<int64_t>() >= 0 && logit_positions.max().item<int64_t>() < pos),
+                "logit_positions must be columns in [0, ", pos, ")");
+  }
   const auto mask4d = build_attention_mask(key_mask, past, pos);
-  auto logits = run(ids, mask4d, position_ids, cache, past);
+  auto logits = run(ids, mask4d, position_ids, cache, past, logit_positions);
   if (cache != nullptr) cache->mask = key_mask;
   return logits;
+}
+
+at::Tensor Transformer::at_logit_positions(const at::Tensor& x, const at::Tensor& positions) {
+  if (!positions.defined()) return x;
+  return x.gather(1, positions.unsqueeze(-1).expand({positions.size(0), positions.size(1), x.size(-1)}));
 }
 
 at::Tensor& Transformer::parameter(const std::string& name) {

@@ -31,6 +31,11 @@ struct ForwardOptions {
   at::Tensor attention_mask;  // [batch, pos] 1 for tokens, 0 for padding; undefined: all ones
   at::Tensor position_ids;    // [batch, pos]; undefined: counted over non-padding tokens (cache included)
   KVCache* cache = nullptr;   // when given, earlier tokens are read from it and these appended
+  // [batch, k] int64 columns of input_ids: forward returns logits there only, [batch, k, vocab];
+  // undefined: at every column. Scoring reads a few positions per row and the unembedding is a
+  // large share of a small model's work (GPT-2 small: 39M of its 124M weights), so it runs
+  // only where read.
+  at::Tensor logit_positions;
 };
 
 // Where a stable weight name lives in the checkpoint.
@@ -46,7 +51,7 @@ class Transformer {
   Transformer(const Transformer&) = delete;
   Transformer& operator=(const Transformer&) = delete;
 
-  // input_ids [batch, pos] int64 -> logits [batch, pos, vocab]
+  // input_ids [batch, pos] int64 -> logits [batch, pos, vocab] ([batch, k, vocab] with logit_positions)
   at::Tensor forward(const at::Tensor& input_ids, const ForwardOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
@@ -74,9 +79,12 @@ class Transformer {
 
  protected:
   // Embedding, blocks and unembedding of one architecture. `mask4d` [batch, 1, pos, past+pos]
-  // (true = may attend), `position_ids` [batch, pos].
-  virtual at::Tensor run(const at::Tensor& input_ids, const at::Tensor& mask4d,
-                         const at::Tensor& position_ids, KVCache* cache, int64_t past) = 0;
+  // (true = may attend), `position_ids` [batch, pos]; `logit_positions` as ForwardOptions'
+  // (the architecture passes its final hidden state through at_logit_positions before the final norm).
+  virtual at::Tensor run(const at::Tensor& input_ids, const at::Tensor& mask4d, const at::Tensor& position_ids,
+                         KVCache* cache, int64_t past, const at::Tensor& logit_positions) = 0;
+  // The rows of `x` [batch, pos, d] at `positions` [batch, k] ([batch, k, d]); x itself when undefined.
+  static at::Tensor at_logit_positions(const at::Tensor& x, const at::Tensor& positions);
   // Stable-name mapping of one architecture: nullopt-like empty tensor_name for unknown names.
   virtual WeightRef map_weight(std::string_view stable_name) const = 0;
 

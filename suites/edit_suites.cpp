@@ -126,7 +126,7 @@ SuiteResult run_paraphrase_generalization(SuiteContext& ctx) {
       owner.push_back(i);
     }
   }
-  const auto base_old = score_targets(ctx.base, prompts, olds);
+  const auto base_old = score_targets(ctx.base, prompts, olds, ctx.base_cache);
   const auto edited_new = score_targets(ctx.edited, prompts, news);
   const auto edited_old = score_targets(ctx.edited, prompts, olds);
 
@@ -191,7 +191,7 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
       owner.push_back(i);
     }
   }
-  const auto base_old = score_targets(ctx.base, prompts, olds);
+  const auto base_old = score_targets(ctx.base, prompts, olds, ctx.base_cache);
   const auto edited_old = score_targets(ctx.edited, prompts, olds);
   const auto edited_new = score_targets(ctx.edited, prompts, news);
   std::vector<CaseResult> cases(edits.size());
@@ -239,7 +239,7 @@ SuiteResult run_fact_preservation(SuiteContext& ctx) {
       fprompts.push_back(f.prompt);
       kept_facts.push_back(&f);
     }
-    const auto before = top1_next(ctx.base, fprompts);
+    const auto before = top1_next(ctx.base, fprompts, ctx.base_cache);
     const auto after = top1_next(ctx.edited, fprompts);
     std::map<std::string, CaseResult> by_relation;
     std::map<std::string, int> broken_listed;

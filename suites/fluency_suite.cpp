@@ -51,7 +51,7 @@ harness::SuiteResult run_fluency(SuiteContext& ctx) {
     suite.skip_reason = "the requests have no generation_prompts";
     return suite;
   }
-  const auto base = generate_text(ctx.base, prompts, ctx.options.fluency_max_new_tokens);
+  const auto base = generate_text(ctx.base, prompts, ctx.options.fluency_max_new_tokens, ctx.base_cache);
   const auto edited = generate_text(ctx.edited, prompts, ctx.options.fluency_max_new_tokens);
   double h_base = 0, h_edited = 0;
   for (size_t i = 0; i < prompts.size(); ++i) {

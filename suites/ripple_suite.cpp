@@ -29,7 +29,7 @@ harness::SuiteResult run_ripple_effects(SuiteContext& ctx) {
     }
   }
   const int64_t max_new = ctx.options.ripple_max_new_tokens;
-  const auto cond_out = generate_text(ctx.base, cond_prompts, max_new);
+  const auto cond_out = generate_text(ctx.base, cond_prompts, max_new, ctx.base_cache);
   const auto test_out = generate_text(ctx.edited, test_prompts, max_new);
 
   std::map<std::string, std::pair<int64_t, int64_t>> per_criterion;  // passed, counted

@@ -10,6 +10,7 @@
 
 #include "harness/run_report.h"
 #include "harness/text_model.h"
+#include "suites/base_results_cache.h"
 #include "suites/case_set.h"
 
 namespace editgate::suites {
@@ -35,6 +36,9 @@ struct SuiteContext {
   // The checkpoints' directories, for the Audit suite (empty: it skips).
   std::filesystem::path base_dir;
   std::filesystem::path edited_dir;
+  // The base's answers kept across gates of one base (null: none); suites pass it
+  // to model_queries.h for the base's questions, never the edited model's.
+  BaseResultsCache* base_cache = nullptr;
 };
 
 }  // namespace editgate::suites

@@ -1,11 +1,14 @@
 #include "suites/suite_runner.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <c10/core/DeviceType.h>
 #include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "editors/edit_manifest.h"
 #include "harness/file_io.h"
@@ -184,6 +187,15 @@ harness::RunReport run_gate(const RunConfig& config) {
   SuiteContext ctx{base, edited, cases, config.options, config.eraser, config.concept_dataset};
   ctx.base_dir = config.base_dir;
   ctx.edited_dir = config.edited_dir;
+  std::optional<BaseResultsCache> base_cache;
+  if (!config.base_cache_dir.empty() && !meta.base_sha256.empty()) {
+    // What moves the base's numbers besides the question: its weights, the device type, libtorch.
+    base_cache.emplace(config.base_cache_dir,
+                       nlohmann::ordered_json{{"base_weights_sha256", meta.base_sha256},
+                                              {"device_type", c10::DeviceTypeName(base.model().device().type())},
+                                              {"libtorch_version", TORCH_VERSION}});
+    ctx.base_cache = &*base_cache;
+  }
   const auto t_suites = clock::now();
   // Tokenizers that differ make every behavioural comparison measure the
   // tokenizer (the same prompt becomes other ids): only Audit runs, whether or
@@ -230,6 +242,12 @@ harness::RunReport run_gate(const RunConfig& config) {
   }
   if (config.show_progress) bar.finish();
   meta.phase_seconds["suites"] = std::chrono::duration<double>(clock::now() - t_suites).count();
+  if (base_cache) {
+    base_cache->save();
+    // Said every run: a cache that never hits (another device, a changed case) is worth seeing.
+    fmt::print(stderr, "editgate: base answers: {} from the cache, {} computed ({})\n", base_cache->hits(),
+               base_cache->misses(), base_cache->file().string());
+  }
   harness::evaluate_gates(gates, report, spec_name);
   return report;
 }

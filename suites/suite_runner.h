@@ -26,6 +26,8 @@ struct RunConfig {
   std::filesystem::path spec;          // default: GateSpec::defaults()
   std::vector<std::string> suites;     // empty: all
   std::string device = "auto";
+  // The base's answers kept here across gates of one base (base_results_cache.h); empty: none.
+  std::filesystem::path base_cache_dir;
   SuiteOptions options;
   bool show_progress = true;
 };

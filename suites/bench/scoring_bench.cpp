@@ -1,5 +1,6 @@
 // Batched scoring throughput (the primitive every suite measures through):
-// tokens/s and achieved FLOP/s as a fraction of the device's measured matmul
+// BM_ScoreBatch, equal-length rows scored on 5 tokens; BM_ScoreFacts, the
+// suites' short fact prompts of mixed length. tokens/s and achieved FLOP/s as a fraction of the device's measured matmul
 // FLOP/s, on random-weight models (bench_models.h): the fixture's, GPT-2
 // small's and tiny Llama, GPT-J and Pythia shapes everywhere, GPT-2 XL's,
 // GPT-J's, Pythia-1.4B's and Llama-3-8B's where the device holds them.
@@ -54,11 +55,46 @@ void score_batch(benchmark::State& state, const Shape& shape) {
   state.counters["roofline_fraction"] = flops * static_cast<double>(state.iterations()) / seconds / peak;
 }
 
+// The suites' own workload: fact prompts of 10-30 tokens, each scored on a 1-3 token
+// target, all in one call as score_targets makes it (max_batch 128). Item i: prompt
+// length 10 + (7 i mod 21), target length 1 + (i mod 3), token ids as score_batch's.
+// suites/bench/peer_bench.py rebuilds exactly these items for transformers: keep
+// the two in step. Args: (facts).
+void score_facts(benchmark::State& state, const editgate::fixtures::Gpt2Shape& shape) {
+  const int64_t facts = state.range(0);
+  editgate::harness::Transformer& model = bench::bench_model(shape).model();
+  std::vector<editgate::harness::ScoreItem> items;
+  int64_t tokens = 0;
+  for (int64_t i = 0; i < facts; ++i) {
+    editgate::harness::ScoreItem it;
+    for (int64_t t = 0; t < 10 + (7 * i) % 21; ++t) it.prompt.push_back((i * 31 + t * 7) % shape.vocab_size);
+    for (int64_t t = 0; t < 1 + i % 3; ++t) it.continuation.push_back((i + t * 13) % shape.vocab_size);
+    tokens += static_cast<int64_t>(it.prompt.size() + it.continuation.size()) - 1;
+    items.push_back(std::move(it));
+  }
+  for (const auto& r : editgate::harness::score(model, items, 128)) {
+    for (double lp : r.token_logprobs) {
+      if (!std::isfinite(lp) || lp > 0) state.SkipWithError("non-finite or positive log-prob");
+    }
+  }
+  bench::timed_iterations(state, [&] {
+    auto out = editgate::harness::score(model, items, 128);
+    benchmark::DoNotOptimize(out);
+  });
+  state.SetItemsProcessed(state.iterations() * facts);
+  state.counters["tokens_per_second"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 const bool kRegistered = [] {
   benchmark::RegisterBenchmark("BM_ScoreBatch/fixture", [](benchmark::State& s) { score_batch(s, bench::kFixtureShape); })
       ->Args({1, 32})->Args({8, 32})->Args({64, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_ScoreBatch/gpt2-small", [](benchmark::State& s) { score_batch(s, bench::kGpt2SmallShape); })
       ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ScoreFacts/fixture", [](benchmark::State& s) { score_facts(s, bench::kFixtureShape); })
+      ->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark("BM_ScoreFacts/gpt2-small", [](benchmark::State& s) { score_facts(s, bench::kGpt2SmallShape); })
+      ->Arg(16)->Unit(benchmark::kMillisecond)->UseManualTime();
   if (bench::large_shape_fits(bench::kGpt2XlShape)) {
     benchmark::RegisterBenchmark("BM_ScoreBatch/gpt2-xl", [](benchmark::State& s) { score_batch(s, bench::kGpt2XlShape); })
         ->Args({8, 128})->Args({32, 128})->Args({64, 256})->Unit(benchmark::kMillisecond)->UseManualTime();

@@ -19,6 +19,7 @@
 #include "harness/generation.h"
 #include "harness/hooks.h"
 #include "harness/input_error.h"
+#include "harness/length_batches.h"
 #include "harness/scoring.h"
 #include "harness/text_model.h"
 #include "harness/tokenizer.h"
@@ -155,6 +156,48 @@ TEST_P(Runtime, ScoreMatchesLogSoftmaxOfUnbatchedForward) {
     const auto want = at::log_softmax(unbatched_logits(model(), {seqs[i]})[0][-1], -1);
     EXPECT_LT(max_abs_diff(next[i], want), kTol) << "prompt " << i;
   }
+}
+
+TEST_P(Runtime, LogitPositionsGiveTheFullForwardsRows) {
+  const auto prompts = random_prompts(kMixedLengths, config().vocab_size, 15);
+  const auto batch = harness::pad_batch(prompts, Padding::kRight);
+  ForwardOptions opts;
+  opts.attention_mask = batch.mask;
+  const auto full = model().forward(batch.ids, opts);
+  // Different columns per row, one repeated: each row gets exactly those rows of the full logits.
+  opts.logit_positions = at::tensor(std::vector<int64_t>{4, 0, 8, 3, 0, 0, 6, 6}, at::kLong).view({4, 2});
+  const auto some = model().forward(batch.ids, opts);
+  ASSERT_EQ(some.sizes(), (at::IntArrayRef{4, 2, config().vocab_size}));
+  for (int64_t b = 0; b < 4; ++b) {
+    for (int64_t j = 0; j < 2; ++j) {
+      const int64_t col = opts.logit_positions[b][j].item<int64_t>();
+      EXPECT_LT(max_abs_diff(some[b][j], full[b][col]), kTol) << "row " << b << " column " << col;
+    }
+  }
+  opts.logit_positions = at::full({4, 1}, batch.ids.size(1), at::kLong);  // one past the last column
+  EXPECT_THROW(model().forward(batch.ids, opts), c10::Error);
+}
+
+// Rows of mixed length are grouped by length into several passes, but not while a
+// hook is installed: a hook may address rows by their index (an eraser at each row's
+// position), so the caller's rows then go through in order, one pass per max_batch.
+TEST_P(Runtime, ScoreKeepsTheCallersBatchWhileAHookIsInstalled) {
+  const auto seqs = random_prompts({2, 2, 2, 2, 40, 40, 40, 40}, config().vocab_size, 17);
+  std::vector<harness::ScoreItem> items;
+  for (const auto& s : seqs) items.push_back({{s.begin(), s.end() - 1}, {s.back()}});
+  std::vector<int64_t> batch_rows;
+  const auto record = [&](at::Tensor& act, const harness::HookContext&) { batch_rows.push_back(act.size(0)); };
+  {
+    auto handle = model().hooks().add({0, harness::HookSite::kResidPre}, record);
+    const auto hooked = harness::score(model(), items, 64);
+    EXPECT_EQ(batch_rows, std::vector<int64_t>{8}) << "one pass, the caller's batch";
+    handle.remove();
+    const auto plain = harness::score(model(), items, 64);
+    for (size_t i = 0; i < items.size(); ++i) EXPECT_NEAR(hooked[i].token_logprobs[0], plain[i].token_logprobs[0], kTol);
+  }
+  // Without a hook these rows (lengths 1 and 39) would take two passes: the hook made the difference.
+  const auto passes = harness::length_batches({1, 1, 1, 1, 39, 39, 39, 39}, 64);
+  EXPECT_EQ(passes.size(), 2u);
 }
 
 TEST_P(Runtime, CachedForwardMatchesFullForward) {

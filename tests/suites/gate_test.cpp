@@ -197,6 +197,34 @@ bool names(const std::string& prompt, const std::string& subject) {
 // Prompts about other cases' subjects are added to case 0, on top of any the ten
 // cases already have (they are single CounterFact cases, so their neighbours may
 // be edited by another of them).
+// Gating a second candidate of the same base reads the base's answers from the
+// cache instead of asking the base again, and reports exactly what a run
+// without the cache reports.
+TEST_F(GateOnFixture, BaseCacheAnswersTheSecondGateWithTheSameReport) {
+  auto c = config(scratch_ / "damaged");
+  c.suites = {"Efficacy", "ParaphraseGeneralization", "FactPreservation", "Fluency"};
+  const auto uncached = editgate::suites::run_gate(c);
+  c.base_cache_dir = scratch_ / "base_cache";
+  ::testing::internal::CaptureStderr();
+  const auto first = editgate::suites::run_gate(c);
+  const auto second = editgate::suites::run_gate(c);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("answers: 0 from the cache"), std::string::npos) << log;  // the first run fills it
+  EXPECT_NE(log.find("cache, 0 computed"), std::string::npos) << log;  // the second asks the base nothing
+  for (const auto* run : {&first, &second}) {
+    ASSERT_EQ(run->suites.size(), uncached.suites.size());
+    for (size_t s = 0; s < uncached.suites.size(); ++s) {
+      const auto& want = uncached.suites[s].metrics;
+      const auto& got = run->suites[s].metrics;
+      ASSERT_EQ(got.size(), want.size()) << uncached.suites[s].name;
+      for (size_t m = 0; m < want.size(); ++m) {
+        EXPECT_EQ(got[m].name, want[m].name);
+        EXPECT_DOUBLE_EQ(got[m].value, want[m].value) << uncached.suites[s].name << "." << want[m].name;
+      }
+    }
+  }
+}
+
 TEST_F(GateOnFixture, NeighbourhoodLeavesOutSubjectsEditedInTheRun) {
   nlohmann::json cases = nlohmann::json::parse(std::ifstream(scratch_ / "requests.json"));
   std::vector<std::string> subjects;
