@@ -78,7 +78,7 @@ class Gemma3Model final : public Transformer {
   }
 
   at::Tensor run(const at::Tensor& ids, const at::Tensor& mask4d, const at::Tensor& position_ids, KVCache* cache,
-                 int64_t past) override {
+                 int64_t past, const at::Tensor& logit_positions) override {
     const auto& c = config_;
     const int64_t batch = ids.size(0);
     const int64_t pos = ids.size(1);
@@ -111,6 +111,7 @@ class Gemma3Model final : public Transformer {
       auto mlp_out = hook(HookSite::kMlpOut, l, rms_norm(down, h + "post_feedforward_layernorm"), past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }
+    x = at_logit_positions(x, logit_positions);
     x = rms_norm(x, "model.norm");
     const auto& unembed = c.tie_word_embeddings ? embed : p("lm_head.weight");
     auto logits = at::matmul(x, unembed.t());  // [batch, pos, vocab]
