@@ -168,8 +168,9 @@ int run_demo(const DemoFlags& f) {
       editors::EraseModelOptions options;
       // With thousands of fresh persons per class the verdict does not hang on one
       // split (3 resplits of the gender dataset: 0.503-0.512 after erasure, chance
-      // 0.502), and refitting ten times would triple the demo's time; the quadratic
-      // probe on 8,000 features is the other big cost. `erase-model` reports both.
+      // 0.502), and resplits are the demo's largest cost (`erase-model` on that
+      // dataset under load: 148 s without, 248 s with 3). `erase-model` reports
+      // resplits and the quadratic probe.
       options.resplits = 0;
       options.quadratic_probe = false;
       const auto result = editors::erase_model(tm, dataset, point, options);
