@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "editors/audit.h"
@@ -25,6 +26,7 @@
 #include "harness/text_model.h"
 #include "harness/atomic_file.h"
 #include "harness/output_guard.h"
+#include "harness/packaged_models.h"
 #include "reports/svg_figures.h"
 
 namespace editgate::cli {
@@ -71,6 +73,17 @@ std::vector<std::string> preservation_prompts(const EditFlags& f, const std::vec
   }
   for (auto& fact : editors::load_preservation(file, /*prompts_only=*/true)) out.push_back(std::move(fact.prompt));
   return out;
+}
+
+// The statistics corpus of a packaged model when --corpus is absent: SmolLM2's
+// is 2,048 of its own sampled documents (docs/real-models.md measures why 64
+// are too few). nullopt for any other model.
+std::optional<fs::path> default_statistics_corpus(const fs::path& model) {
+  const auto smollm2 = harness::find_packaged_model("smollm2");
+  if (smollm2 && fs::exists(model) && fs::equivalent(model, *smollm2)) {
+    return fs::path(EDITGATE_SMOLLM2_DIR) / "corpus_2k.txt";
+  }
+  return std::nullopt;
 }
 
 void print_edit(const editors::EditManifest& m, const std::string& out) {
@@ -124,6 +137,8 @@ void run_edit_command(const EditFlags& f) {
   job.requests_source = f.requests;
   if (!f.corpus.empty()) {
     job.corpus = editors::TextCorpus::from_file(f.corpus);
+  } else if (const auto packaged = default_statistics_corpus(f.model)) {
+    job.corpus = editors::TextCorpus::from_file(*packaged);
   } else {
     job.corpus = fixtures::fixture_training_corpus(f.model, tm.model().config().max_positions - 1);
   }
@@ -276,7 +291,8 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   edit->add_option("--out", f->out, "output checkpoint directory (written atomically)")->required();
   edit->add_option("--corpus", f->corpus,
                    "text (.txt: a document per line) or .jsonl ({\"text\"}) corpus for C = E[kk^T] "
-                   "(default: the fixture's training text when the model is the fixture)")
+                   "(default: the fixture's training text for the fixture, 2,048 of the model's own "
+                   "sampled documents for smollm2)")
       ->check(CLI::ExistingFile);
   edit->add_option("--stats-cache", f->stats_cache, "statistics cache directory (default: $EDITGATE_STATS_CACHE or ~/.cache/editgate/stats)");
   edit->add_flag("--no-stats-cache", f->no_stats_cache, "recompute statistics and do not store them");

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "harness/generation.h"
 #include "harness/packaged_models.h"
@@ -81,7 +82,7 @@ TEST_F(SmolLM2, UneditedModelAnswersEveryFact) {
   std::ifstream in(fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "smollm2" / "requests" / "facts.counterfact.json");
   ASSERT_TRUE(in) << "no fact file";
   const auto records = nlohmann::json::parse(in);
-  ASSERT_GE(records.size(), 100u);
+  ASSERT_GE(records.size(), 250u);
   std::vector<std::string> prompts, objects, neighbour_prompts, neighbour_objects;
   for (const auto& r : records) {
     const auto& rw = r["requested_rewrite"];
@@ -109,6 +110,30 @@ TEST_F(SmolLM2, UneditedModelAnswersEveryFact) {
   }
   std::printf("[smollm2] facts answered %lld/%zu, neighbourhood prompts %lld/%zu\n", static_cast<long long>(right),
               known.size(), static_cast<long long>(right_neighbours), neighbours.size());
+}
+
+// The demo and the targets tests edit prefixes of the file up to its first 100
+// records (the edit pool): no record's neighbourhood prompt may ask a relation's
+// question about a pool subject, or a batch would be judged on a fact it edits.
+TEST_F(SmolLM2, NoNeighbourIsAboutAnEditPoolSubject) {
+  std::ifstream in(fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "smollm2" / "requests" / "facts.counterfact.json");
+  const auto records = nlohmann::json::parse(in);
+  ASSERT_GE(records.size(), 100u);
+  std::set<std::string> templates, neighbours;
+  for (const auto& r : records) {
+    templates.insert(r["requested_rewrite"]["prompt"].get<std::string>());
+    for (const auto& n : r["neighborhood_prompts"]) neighbours.insert(n.get<std::string>());
+  }
+  int64_t checked = 0;
+  for (size_t i = 0; i < 100; ++i) {
+    const auto subject = records[i]["requested_rewrite"]["subject"].get<std::string>();
+    for (auto t : templates) {
+      t.replace(t.find("{}"), 2, subject);
+      EXPECT_EQ(neighbours.count(t), 0u) << "'" << t << "' is a neighbourhood prompt about pool subject " << subject;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 100 * static_cast<int64_t>(templates.size()));
 }
 
 }  // namespace
