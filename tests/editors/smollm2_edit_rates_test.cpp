@@ -161,7 +161,7 @@ TEST_F(SmolLM2Edits, RomeCollateralByCorpus) {
                                 "64 sampled documents=" + (kDir / "corpus.txt").string() +
                                     ",2048 sampled documents=" + (kDir / "corpus_2k.txt").string()));
   for (std::string item; std::getline(spec, item, ',');) {
-    const auto eq = item.find('=');
+    const auto eq = item.rfind('=');  // labels may hold '=', file names here do not
     ASSERT_NE(eq, std::string::npos) << "EDITGATE_SMOLLM2_CORPORA: expected label=file, got " << item;
     corpora.emplace_back(item.substr(0, eq), item.substr(eq + 1));
   }
