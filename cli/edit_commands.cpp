@@ -336,7 +336,7 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   trace->add_option("--samples", t->samples, "corrupted runs averaged")->check(CLI::PositiveNumber);
   trace->add_option("--window", t->window, "layers restored together for mlp and attn (default: min(10, n_layers/4))")
       ->check(CLI::NonNegativeNumber);
-  trace->add_option("--noise", t->noise, "noise std in units of the embedding std")->check(CLI::PositiveNumber);
+  trace->add_option("--noise", t->noise, "noise std in units of the token embeddings' std as layer 0 sees them (times sqrt(d_model) on Gemma)")->check(CLI::PositiveNumber);
   trace->add_option("--seed", t->seed, "noise seed");
   trace->add_option("--svg", t->svg, "write the resid/mlp/attn heatmaps to this SVG file");
   trace->add_option("--device", t->device, "cpu, cuda, cuda:N or auto");

@@ -5,10 +5,14 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
+#include <span>
 
 #include "editors/edit_manifest.h"
+#include "harness/checkpoint.h"
 #include "harness/codebook_adapter.h"
+#include "harness/gguf_model.h"
 #include "harness/safetensors_reader.h"
 #include "harness/steering_adapter.h"
 #include "harness/sha256.h"
@@ -16,6 +20,48 @@
 
 namespace editgate::editors {
 namespace {
+
+// The base side of the comparison. A checkpoint directory is read as stored; a
+// GGUF file as the f32 model it loads as (dequantised, under HF names): that is
+// what an edit of it saves, and what the manifest's base sha256 fingerprints.
+class BaseWeights {
+ public:
+  explicit BaseWeights(const std::filesystem::path& base) {
+    if (!harness::is_gguf_file(base)) {
+      store_ = harness::WeightStore::open_dir(base);
+      sha256_ = store_->sha256();
+      return;
+    }
+    harness::LoadOptions o;
+    o.device = "cpu";
+    o.dtype = "f32";
+    const auto loaded = harness::load_model(base, o);
+    for (const auto& [name, t] : loaded.model->parameters()) f32_.emplace(name, t.detach().cpu().contiguous());
+    sha256_ = loaded.weights_sha256;
+  }
+  const std::string& sha256() const { return sha256_; }
+  std::vector<std::string> names() const {
+    if (store_) return store_->names();
+    std::vector<std::string> out;
+    for (const auto& [name, t] : f32_) out.push_back(name);
+    return out;
+  }
+  std::vector<int64_t> shape(const std::string& name) const {
+    return store_ ? store_->info(name).shape : f32_.at(name).sizes().vec();
+  }
+  std::string dtype_name(const std::string& name) const { return store_ ? store_->info(name).dtype_name : "F32"; }
+  std::span<const std::byte> bytes(const std::string& name) const {
+    if (store_) return store_->bytes(name);
+    const auto& t = f32_.at(name);
+    return {static_cast<const std::byte*>(t.data_ptr()), t.nbytes()};
+  }
+  at::Tensor get(const std::string& name) const { return store_ ? store_->get(name) : f32_.at(name); }
+
+ private:
+  std::optional<harness::WeightStore> store_;
+  std::map<std::string, at::Tensor> f32_;
+  std::string sha256_;
+};
 
 // The codebook the manifest declares: present, the bytes it hashed, its size.
 void audit_adapter(const std::filesystem::path& dir, const nlohmann::ordered_json& declared, AuditResult& r) {
@@ -55,7 +101,7 @@ void audit_adapter(const std::filesystem::path& dir, const nlohmann::ordered_jso
 }  // namespace
 
 AuditResult audit_checkpoints(const std::filesystem::path& base_dir, const std::filesystem::path& edited_dir) {
-  const auto base = harness::WeightStore::open_dir(base_dir);
+  const BaseWeights base(base_dir);
   const auto edited = harness::WeightStore::open_dir(edited_dir);
   AuditResult r;
   r.base_weights_sha256 = base.sha256();
@@ -93,9 +139,8 @@ AuditResult audit_checkpoints(const std::filesystem::path& base_dir, const std::
       r.problems.push_back(fmt::format("tensor '{}' is missing from the edited checkpoint", name));
       continue;
     }
-    const auto& bi = base.info(name);
     const auto& ei = edited.info(name);
-    if (bi.shape != ei.shape || bi.dtype_name != ei.dtype_name) {
+    if (base.shape(name) != ei.shape || base.dtype_name(name) != ei.dtype_name) {
       r.problems.push_back(fmt::format("tensor '{}' changed shape or dtype", name));
       continue;
     }

@@ -43,8 +43,9 @@ struct AuditResult {
   bool pass() const { return problems.empty(); }
 };
 
-/// Opens both directories (InputError for unreadable checkpoints or a malformed
-/// manifest) and audits `edited` against `base` and `edited`/edit_manifest.json.
+/// Opens both checkpoints (InputError for unreadable ones or a malformed manifest)
+/// and audits `edited` against `base` and `edited`/edit_manifest.json. `base` may
+/// be a GGUF file: its tensors are then the f32 ones it loads as (an edit of it saves those).
 AuditResult audit_checkpoints(const std::filesystem::path& base, const std::filesystem::path& edited);
 
 nlohmann::ordered_json to_json(const AuditResult& r);

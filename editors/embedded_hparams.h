@@ -21,7 +21,8 @@ std::vector<std::string> embedded_hparams_names();
 
 /// The model key whose defaults fit a checkpoint: "fixture" (a fixture.json beside
 /// config.json), "gpt2-xl" (GPT-2 with 48 layers of width 1600), "gpt-j"
-/// (model_type gptj); nullopt otherwise.
+/// (model_type gptj), "smollm2" (a Llama of 30 × 576), "gemma3" (Gemma 3 of
+/// 18 × 640: the 270M), "pythia-1.4b" (GPT-NeoX of 24 × 2048); nullopt otherwise.
 std::optional<std::string> default_hparams_model(const std::string& dir, const harness::ModelConfig& config);
 
 /// "0.1.0": the project version from CMakeLists.txt.

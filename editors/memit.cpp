@@ -82,7 +82,19 @@ MemitResult apply_memit(harness::TextModel& tm, const std::vector<EditRequest>& 
     out.key_seconds += seconds_since(t0);
     range.emplace(fmt::format("memit solve layer {}", layer).c_str());
     t0 = std::chrono::steady_clock::now();
-    const auto res = (z - cur).t() / static_cast<double>(n_layers - j);  // [d_model, n]
+    auto res = (z - cur).t() / static_cast<double>(n_layers - j);  // [d_model, n], in the residual stream
+    if (model.has_post_mlp_norm()) {
+      // W_out's output passes a norm before the residual (Gemma): write at W_out's output
+      // what the norm turns into `res`, to first order, with a damped inverse of its
+      // gain g: res·g / (g² + λ²), λ = 0.1 × the median |g|. Where g is (near) zero
+      // (Gemma 3 270M has 1 + w = 0 exactly in some elements, and 18 of 640 under 0.05
+      // at layer 4) little written there reaches the residual; 1/g wrote inf there, and
+      // a cut-off at 1e-6 × max g still let layer 4's update grow to |ΔW| 82 (others 2-7).
+      const auto w_out = bare_prompt_activations(tm, requests, {layer, harness::HookSite::kMlpWOut});  // [n, d_model]
+      const auto gain = model.mlp_out_gain(layer, w_out).to(at::kDouble);                          // [n, d_model]
+      const auto damping = 0.1 * std::get<0>(gain.abs().median(1, /*keepdim=*/true));                 // [n, 1]
+      res = res * (gain / (gain.pow(2) + damping.pow(2))).t();
+    }
     up.residual_norm = (z - cur).norm(2, {1}).mean().item<double>();
     const auto it = mom2.find(layer);
     const auto c = it == mom2.end() || !it->second.defined() ? at::Tensor() : it->second.to(at::kDouble);

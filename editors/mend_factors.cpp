@@ -79,7 +79,8 @@ std::vector<MendFactors> capture_factors(harness::TextModel& tm, const std::vect
       handles.push_back(model.hooks().add({l, HookSite::kMlpPre}, tap(cap.leaf)));
     } else {
       handles.push_back(model.hooks().add({l, HookSite::kMlpPost}, store(cap.input)));
-      handles.push_back(model.hooks().add({l, HookSite::kMlpOut}, tap(cap.leaf)));
+      // δ is the gradient at W_out's own output (before Gemma's post-MLP norm).
+      handles.push_back(model.hooks().add({l, HookSite::kMlpWOut}, tap(cap.leaf)));
     }
     caps.push_back(std::move(cap));
   }

@@ -31,14 +31,18 @@ RomeUpdate edit_one(harness::TextModel& tm, const EditRequest& r, const RomeHpar
   auto t0 = std::chrono::steady_clock::now();
   const auto k_mean = mean_subject_keys(tm, one, templates, h.layer)[0].to(at::kDouble);  // [d_mlp]
   const auto k_prompt = bare_prompt_activations(tm, one, {h.layer, harness::HookSite::kMlpPost})[0].to(at::kDouble);
-  const auto out_prompt = bare_prompt_activations(tm, one, {h.layer, harness::HookSite::kMlpOut})[0].to(at::kDouble);
+  // v₀ and v* live at W_out's own output (hook_w_out), as the reference hooks the MLP
+  // module's output: on Gemma a norm follows it before hook_mlp_out, and the update
+  // below maps k* to v* through W_out alone.
+  const harness::HookPoint value_point{h.layer, harness::HookSite::kMlpWOut};
+  const auto out_prompt = bare_prompt_activations(tm, one, value_point)[0].to(at::kDouble);
   auto u = c_inv.defined() ? at::mv(c_inv, k_mean) : k_mean.clone();
   u = u / u.norm();
   up.key_seconds = seconds_since(t0);
 
   range.emplace("rome v*");
   t0 = std::chrono::steady_clock::now();
-  up.value = optimize_values(tm, one, templates, {h.layer, harness::HookSite::kMlpOut}, h.value).front();
+  up.value = optimize_values(tm, one, templates, value_point, h.value).front();
   up.value_seconds = seconds_since(t0);
 
   range.emplace("rome update");

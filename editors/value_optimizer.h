@@ -1,5 +1,5 @@
 #pragma once
-// The target-value optimisation shared by ROME (v* at the MLP output of the
+// The target-value optimisation shared by ROME (v* at W_out's output, hook_w_out, of the
 // edit layer) and MEMIT/AlphaEdit (z at the residual stream after the last
 // edit layer): find δ added at the subject's last token that makes the model
 // predict the new target, with
@@ -53,7 +53,7 @@ struct ValueOptions {
   int64_t stop_check_every = 0;
 };
 
-/// One δ per request at `point` (kMlpOut of the ROME layer, or kResidPost of
+/// One δ per request at `point` (kMlpWOut of the ROME layer, or kResidPost of
 /// MEMIT's last layer), optimised in chunks of requests. `templates` are the
 /// context templates ("{}" first); the first one gives v₀.
 std::vector<ValueResult> optimize_values(harness::TextModel& model, const std::vector<EditRequest>& requests,

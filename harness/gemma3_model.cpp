@@ -10,7 +10,9 @@
 //
 // Hooks sit where TransformerLens puts them for Gemma: hook_attn_out and
 // hook_mlp_out after the post-norms (what is added to the residual stream),
-// hook_pre at gate_proj's output, hook_post at down_proj's input.
+// hook_pre at gate_proj's output, hook_post at down_proj's input; editgate's
+// own mlp.hook_w_out at down_proj's output, before post_feedforward_layernorm
+// (where ROME's v* lives).
 
 #include <ATen/ATen.h>
 
@@ -71,6 +73,15 @@ class Gemma3Model final : public Transformer {
   }
 
   std::string token_embedding_name() const override { return "model.embed_tokens.weight"; }
+  double embedding_scale() const override { return std::sqrt(static_cast<double>(config_.d_model)); }
+
+  bool has_post_mlp_norm() const override { return true; }
+  at::Tensor mlp_out_gain(int64_t layer, const at::Tensor& w_out) const override {
+    const auto xf = w_out.to(at::kFloat);
+    const auto rms = at::sqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + config_.norm_eps);
+    const auto& w = p("model.layers." + std::to_string(layer) + ".post_feedforward_layernorm.weight");
+    return (1.0 + w.to(at::kFloat)) / rms;
+  }
 
  protected:
   WeightRef map_weight(std::string_view stable) const override {
@@ -107,7 +118,7 @@ class Gemma3Model final : public Transformer {
       const auto m = rms_norm(x, h + "pre_feedforward_layernorm");
       auto pre = hook(HookSite::kMlpPre, l, linear(m, h + "mlp.gate_proj"), past);  // [batch, pos, d_mlp]
       auto post = hook(HookSite::kMlpPost, l, activate(pre) * linear(m, h + "mlp.up_proj"), past);
-      const auto down = linear(post, h + "mlp.down_proj");
+      const auto down = hook(HookSite::kMlpWOut, l, linear(post, h + "mlp.down_proj"), past);
       auto mlp_out = hook(HookSite::kMlpOut, l, rms_norm(down, h + "post_feedforward_layernorm"), past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }

@@ -87,7 +87,7 @@ class Gpt2Model final : public Transformer {
       post = hook(HookSite::kMlpPost, l, post, past);
       auto mlp_out = at::addmm(p(h + "mlp.c_proj.bias"), post.reshape({-1, c.d_mlp}), p(h + "mlp.c_proj.weight"))
                          .view({batch, pos, c.d_model});
-      mlp_out = hook(HookSite::kMlpOut, l, mlp_out, past);
+      mlp_out = hook(HookSite::kMlpOut, l, hook(HookSite::kMlpWOut, l, mlp_out, past), past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }
     x = at_logit_positions(x, logit_positions);

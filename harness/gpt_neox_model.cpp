@@ -86,7 +86,8 @@ class GptNeoxModel final : public Transformer {
       const auto m = layer_norm(mid, h + "post_attention_layernorm");
       auto pre = hook(HookSite::kMlpPre, l, linear(m, h + "mlp.dense_h_to_4h"), past);  // [batch, pos, d_mlp]
       auto post = hook(HookSite::kMlpPost, l, c.activation == "gelu" ? at::gelu(pre) : at::gelu(pre, "tanh"), past);
-      auto mlp_out = hook(HookSite::kMlpOut, l, linear(post, h + "mlp.dense_4h_to_h"), past);
+      auto w_out = hook(HookSite::kMlpWOut, l, linear(post, h + "mlp.dense_4h_to_h"), past);
+      auto mlp_out = hook(HookSite::kMlpOut, l, w_out, past);
       x = hook(HookSite::kResidPost, l, c.parallel_residual ? x + attn_out + mlp_out : mid + mlp_out, past);
     }
     x = at_logit_positions(x, logit_positions);

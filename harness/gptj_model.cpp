@@ -83,7 +83,7 @@ class GptjModel final : public Transformer {
       auto pre = hook(HookSite::kMlpPre, l, at::linear(a, p(h + "mlp.fc_in.weight"), p(h + "mlp.fc_in.bias")), past);
       auto post = hook(HookSite::kMlpPost, l, c.activation == "gelu" ? at::gelu(pre) : at::gelu(pre, "tanh"), past);
       auto mlp_out = at::linear(post, p(h + "mlp.fc_out.weight"), p(h + "mlp.fc_out.bias"));
-      mlp_out = hook(HookSite::kMlpOut, l, mlp_out, past);  // [batch, pos, d_model]
+      mlp_out = hook(HookSite::kMlpOut, l, hook(HookSite::kMlpWOut, l, mlp_out, past), past);  // [batch, pos, d_model]
       x = hook(HookSite::kResidPost, l, x + attn_out + mlp_out, past);
     }
     x = at_logit_positions(x, logit_positions);

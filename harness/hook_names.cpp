@@ -9,8 +9,8 @@ namespace editgate::harness {
 namespace {
 
 constexpr std::array<std::string_view, kNumHookSites> kSuffixes = {
-    "hook_resid_pre", "attn.hook_z", "hook_attn_out", "mlp.hook_pre",
-    "mlp.hook_post",  "hook_mlp_out", "hook_resid_post"};
+    "hook_resid_pre", "attn.hook_z",  "hook_attn_out", "mlp.hook_pre",
+    "mlp.hook_post",  "mlp.hook_w_out", "hook_mlp_out",  "hook_resid_post"};
 
 std::string valid_names() {
   std::string out;

@@ -76,7 +76,8 @@ class LlamaModel final : public Transformer {
       const auto m = rms_norm(x, p(h + "post_attention_layernorm.weight"));
       auto pre = hook(HookSite::kMlpPre, l, linear(m, h + "mlp.gate_proj"), past);  // [batch, pos, d_mlp]
       auto post = hook(HookSite::kMlpPost, l, at::silu(pre) * linear(m, h + "mlp.up_proj"), past);
-      auto mlp_out = hook(HookSite::kMlpOut, l, linear(post, h + "mlp.down_proj"), past);
+      auto w_out = hook(HookSite::kMlpWOut, l, linear(post, h + "mlp.down_proj"), past);
+      auto mlp_out = hook(HookSite::kMlpOut, l, w_out, past);
       x = hook(HookSite::kResidPost, l, x + mlp_out, past);
     }
     x = at_logit_positions(x, logit_positions);

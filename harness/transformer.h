@@ -76,6 +76,16 @@ class Transformer {
   // HF name of the token embedding matrix [vocab, d_model] (causal tracing scales its noise by it).
   virtual std::string token_embedding_name() const = 0;
   const at::Tensor& token_embedding() const { return p(token_embedding_name()); }
+  // The factor the architecture multiplies token embeddings by before layer 0
+  // (Gemma: sqrt(d_model)); causal tracing's noise is relative to what the blocks see.
+  virtual double embedding_scale() const { return 1.0; }
+  // How a small change at W_out's output (hook_w_out) reaches hook_mlp_out, per
+  // element, at W_out outputs `w_out` [n, d_model]: undefined where hook_mlp_out is
+  // W_out's output. Gemma's post_feedforward_layernorm scales it by
+  // (1 + weight) / rms(w_out) (its Jacobian but for the part along w_out, which the
+  // norm removes). MEMIT divides its residual targets by it.
+  virtual at::Tensor mlp_out_gain(int64_t /*layer*/, const at::Tensor& /*w_out*/) const { return {}; }
+  virtual bool has_post_mlp_norm() const { return false; }
 
  protected:
   // Embedding, blocks and unembedding of one architecture. `mask4d` [batch, 1, pos, past+pos]

@@ -55,7 +55,10 @@ TraceResult causal_trace(harness::TextModel& tm, const std::string& prompt, cons
   const int64_t n_subj = r.subject_end - r.subject_begin;
 
   const auto& wte = model.token_embedding();
-  r.noise_std = o.noise_scale * wte.to(at::kFloat).std().item<double>();
+  // Relative to the embeddings as layer 0 sees them, where the noise goes: Gemma
+  // multiplies them by sqrt(d_model) first, and noise relative to the bare matrix
+  // would be that many times too weak to corrupt anything.
+  r.noise_std = o.noise_scale * wte.to(at::kFloat).std().item<double>() * model.embedding_scale();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   const auto noise_one = at::normal(0.0, r.noise_std, {o.samples, n_subj, cfg.d_model}, gen);  // CPU float
 

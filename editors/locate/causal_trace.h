@@ -2,7 +2,7 @@
 // Causal tracing (Meng et al. 2022, ROME §2.1): where in the network does the
 // model recall the object of "prompt about subject"? Corrupt the subject's
 // token embeddings with Gaussian noise (noise_scale × the embedding matrix's
-// standard deviation, seeded, several samples), then restore one clean
+// standard deviation × the architecture's embedding scale, seeded, several samples), then restore one clean
 // activation at a time and measure how much of P(object) comes back:
 //   resid: blocks.{l}.hook_resid_post at token t;
 //   mlp / attn: hook_mlp_out / hook_attn_out at token t in a window of layers
@@ -26,7 +26,7 @@ namespace editgate::editors {
 
 struct TraceOptions {
   int64_t samples = 10;       // corrupted runs averaged
-  double noise_scale = 3.0;   // × std of the token-embedding matrix
+  double noise_scale = 3.0;   // × std of the token embeddings as layer 0 sees them (matrix std × embedding_scale)
   uint64_t seed = 1;
   int64_t window = 0;         // layers restored together for mlp and attn; 0: min(10, max(1, n_layers / 4))
                               // (ROME's 10 on GPT-2 XL; 1 on the 4-layer fixture, where 10 would cover all)

@@ -44,7 +44,8 @@ IntegratedGradients integrated_gradients(harness::TextModel& tm, const std::vect
   const auto input = x->to(at::kFloat);  // [1, pos, d_model]: token (+ position) embeddings
   // The path moves the token embeddings only; GPT-2's position embeddings stay.
   const auto& wte = model.token_embedding();
-  const auto tok = at::embedding(wte, ids_tensor(ids, 1, dev)).to(at::kFloat);  // [1, pos, d_model]
+  // As layer 0 sees them: Gemma scales the token embeddings by sqrt(d_model).
+  const auto tok = at::embedding(wte, ids_tensor(ids, 1, dev)).to(at::kFloat) * model.embedding_scale();  // [1, pos, d_model]
   const auto baseline = input - tok;
   // One pass with the embeddings replaced by `rows`; returns F per row.
   const auto f_at = [&](const at::Tensor& rows) {

@@ -158,7 +158,7 @@ void value_search(benchmark::State& state, const Shape& shape, int64_t layer) {
   editors::ValueOptions o;
   o.cache_prefix = state.range(0) != 0;
   if (state.range(0) == 2) o.stop_check_every = 1;
-  const harness::HookPoint point{layer, harness::HookSite::kMlpOut};
+  const harness::HookPoint point{layer, harness::HookSite::kMlpWOut};  // ROME's value point
   size_t i = 0;
   bench::timed_iterations(state, [&] {
     const auto v = editors::optimize_values(tm, {reqs[i++ % reqs.size()]}, templates, point, h.value, o);

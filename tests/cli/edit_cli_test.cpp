@@ -200,10 +200,10 @@ TEST_F(EditCli, SteerAndDebugRun) {
                    "--subject");
 }
 
-// The editing and diagnosis commands on GPT-J and GPT-NeoX checkpoints: ROME and
-// MEMIT change exactly the architecture's MLP output projections (fc_out,
-// dense_4h_to_h), the audit agrees and the gate runs; trace and debug run over
-// every layer.
+// The editing and diagnosis commands on GPT-J, GPT-NeoX and Gemma 3 checkpoints:
+// ROME and MEMIT change exactly the architecture's MLP output projections
+// (fc_out, dense_4h_to_h, down_proj), the audit agrees and the gate runs; trace
+// and debug run over every layer.
 class EditCliArch : public EditCli, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override {
@@ -214,10 +214,11 @@ class EditCliArch : public EditCli, public ::testing::WithParamInterface<std::st
                                                {"context_template_length_params", {{3, 2}}}}
                                                .dump();
   }
-  // transformer.h.{l}.mlp.fc_out.weight / gpt_neox.layers.{l}.mlp.dense_4h_to_h.weight
   std::string w_out(int l) const {
-    return GetParam() == "gptj" ? "transformer.h." + std::to_string(l) + ".mlp.fc_out.weight"
-                                : "gpt_neox.layers." + std::to_string(l) + ".mlp.dense_4h_to_h.weight";
+    const auto n = std::to_string(l);
+    if (GetParam() == "gptj") return "transformer.h." + n + ".mlp.fc_out.weight";
+    if (GetParam() == "gpt_neox") return "gpt_neox.layers." + n + ".mlp.dense_4h_to_h.weight";
+    return "model.layers." + n + ".mlp.down_proj.weight";
   }
 };
 
@@ -259,11 +260,16 @@ TEST_P(EditCliArch, TraceAndDebugCoverEveryLayer) {
   ASSERT_EQ(d.code, 0) << d.err;
   const auto dj = json::parse(d.out);
   EXPECT_EQ(dj["logit_lens"].size(), 2u);
-  EXPECT_TRUE(dj["integrated_gradients"]["complete"].get<bool>());
+  // Gemma's path starts at an all-zero layer-0 input, where F jumps as the first
+  // RMSNorm leaves its eps region: 64 midpoints do not resolve it and debug says
+  // so (DebugAnalysis.GemmaBaselineRemovesTheScaledEmbeddings).
+  if (GetParam() != "gemma3_text") EXPECT_TRUE(dj["integrated_gradients"]["complete"].get<bool>());
+  EXPECT_TRUE(dj["integrated_gradients"]["complete"].is_boolean());
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, EditCliArch, ::testing::Values("gptj", "gpt_neox"),
-                         [](const auto& info) { return info.param == "gptj" ? std::string("Gptj") : std::string("GptNeox"); });
+INSTANTIATE_TEST_SUITE_P(Archs, EditCliArch, ::testing::Values("gptj", "gpt_neox", "gemma3_text"), [](const auto& info) {
+  return info.param == "gptj" ? std::string("Gptj") : info.param == "gpt_neox" ? std::string("GptNeox") : std::string("Gemma3");
+});
 
 // Outputs never destroy user data (issue 17): every writing command refuses,
 // with exit 2 and one line naming the path and the way out, an output that is,

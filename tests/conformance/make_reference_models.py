@@ -306,7 +306,7 @@ HOOK_MODULES = {
 
 
 def hook_activations(model, ids, torch):
-    """The seven hook points of every layer, read with forward hooks, plus output_hidden_states."""
+    """The eight hook points of every layer (the seven of TransformerLens and mlp.hook_w_out), read with forward hooks, plus output_hidden_states."""
     blocks_path, attn, attn_proj, mlp, mlp_in, mlp_out = HOOK_MODULES[model.config.model_type]
     blocks = model.get_submodule(blocks_path)
     heads = model.config.num_attention_heads
@@ -330,6 +330,7 @@ def hook_activations(model, ids, torch):
             (block.get_submodule(attn), "out", save(b + "hook_attn_out")),
             (block.get_submodule(mlp_in), "out", save(b + "mlp.hook_pre")),
             (block.get_submodule(mlp_out), "pre", save(b + "mlp.hook_post")),
+            (block.get_submodule(mlp_out), "out", save(b + "mlp.hook_w_out")),
             (block.get_submodule(mlp), "out", save(b + "hook_mlp_out")),
         ]
         for module, when, store in sites:

@@ -5,7 +5,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
+#include <memory>
 
 #include "editors/locate/causal_trace.h"
 #include "harness/input_error.h"
@@ -49,11 +51,35 @@ TEST_P(TraceArch, RestoringStatesBehavesAsCausalityRequires) {
 // "gpt_neox" -> "GptNeox" (GoogleTest names have no underscores).
 std::string arch_test_name(const ::testing::TestParamInfo<std::string>& info) {
   static const std::map<std::string, std::string> names = {
-      {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}};
+      {"gpt2", "Gpt2"}, {"llama", "Llama"}, {"gptj", "Gptj"}, {"gpt_neox", "GptNeox"}, {"gemma3_text", "Gemma3"}};
   return names.at(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox"), arch_test_name);
+INSTANTIATE_TEST_SUITE_P(Archs, TraceArch, ::testing::Values("gpt2", "llama", "gptj", "gpt_neox", "gemma3_text"),
+                         arch_test_name);
+
+// Gemma multiplies token embeddings by sqrt(d_model) before layer 0, where the
+// noise goes: the default noise must be 3 × the std of what layer 0 sees there,
+// not of the bare matrix (which on the 270M was 25 times too weak to corrupt).
+TEST(CausalTrace, GemmaNoiseFollowsTheEmbeddingScale) {
+  EditTestModel m("gemma3_text");
+  auto& model = m.model().model();
+  TraceOptions o;
+  o.samples = 2;
+  const auto r = causal_trace(m.model(), "people say {} was born in the", "ka lo", std::string("north"), o);
+  const double matrix_std = model.token_embedding().std().item<double>();
+  const double d_model = static_cast<double>(model.config().d_model);
+  EXPECT_NEAR(r.noise_std, 3.0 * matrix_std * std::sqrt(d_model), 1e-6 * r.noise_std);
+  // Against what layer 0 sees at the subject's tokens.
+  auto x = std::make_shared<at::Tensor>();
+  {
+    auto h = model.hooks().add({0, harness::HookSite::kResidPre}, harness::cache_into(x));
+    (void)model.forward(at::tensor(m.model().encode_prompt("people say ka lo was born in the"), at::kLong).unsqueeze(0));
+  }
+  const double seen_std = x->select(0, 0).narrow(0, r.subject_begin, r.subject_end - r.subject_begin).std().item<double>();
+  EXPECT_GT(r.noise_std / seen_std, 2.0);
+  EXPECT_LT(r.noise_std / seen_std, 4.5);
+}
 
 TEST(CausalTrace, DefaultsToTheCleanTopAnswer) {
   EditTestModel m;

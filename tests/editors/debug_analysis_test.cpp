@@ -8,6 +8,9 @@
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "editors/context_templates.h"
 #include "editors/edit_hparams.h"
 #include "editors/embedded_hparams.h"
@@ -38,6 +41,37 @@ TEST(DebugAnalysis, IntegratedGradientsAreCompleteAndLensEndsAtTheOutput) {
   EXPECT_TRUE(r.component == "mlp" || r.component == "attn");
   EXPECT_FALSE(r.summary.empty());
   EXPECT_EQ(to_json(r)["logit_lens"].size(), r.lens.size());
+}
+
+// Gemma scales the token embeddings by sqrt(d_model) before layer 0, so the
+// path's baseline (the token embeddings removed) is a zero input there, not
+// (sqrt(d_model) − 1) × the embeddings. Completeness is printed, not asserted:
+// with no position embeddings the path starts at an all-zero input, and F
+// jumps where the first RMSNorm leaves its eps region (alpha ~ 1e-3), which
+// midpoints resolve slowly (this model: Σ −0.19 at 64 steps, −0.91 at 1024,
+// against ΔF −1.58); debug reports such a run as incomplete.
+TEST(DebugAnalysis, GemmaBaselineRemovesTheScaledEmbeddings) {
+  testing::EditTestModel m("gemma3_text");
+  const auto req = testing::test_requests(1)[0];
+  DebugOptions o;
+  o.trace.samples = 2;
+  const auto r = debug_prediction(m.model(), req.filled_prompt(), req.target_new, req.subject, o);
+  std::printf("[debug gemma] IG sum %.3f vs dF %.3f (complete: %d)\n", r.ig.sum, r.ig.f_input - r.ig.f_baseline,
+              r.ig.complete ? 1 : 0);
+  // F = logit(expected) − logit(contrast) at a zero layer-0 input, by hand; the
+  // contrast is the clean top-1, or the runner-up when that is the expected answer.
+  auto& model = m.model().model();
+  const auto ids = at::tensor(m.model().encode_prompt(req.filled_prompt()), at::kLong).unsqueeze(0);
+  c10::NoGradGuard ng;
+  auto clean = model.forward(ids)[0][-1].clone();
+  clean[r.expected_id] = -INFINITY;
+  const int64_t contrast = r.actual_id != r.expected_id ? r.actual_id : clean.argmax().item<int64_t>();
+  auto h = model.hooks().add({0, harness::HookSite::kResidPre}, [](at::Tensor& act, const harness::HookContext&) {
+    act = at::zeros_like(act);
+  });
+  const auto last = model.forward(ids)[0][-1];
+  const double f_zero = (last[r.expected_id] - last[contrast]).item<double>();
+  EXPECT_NEAR(r.ig.f_baseline, f_zero, 1e-4 * std::max(1.0, std::abs(f_zero)));
 }
 
 TEST(DebugAnalysis, RejectsASubjectNotInThePrompt) {

@@ -59,6 +59,29 @@ TEST(EditHparams, KeepsReferenceDefaults) {
   EXPECT_EQ(to_json(parse_memit_hparams(json(to_json(memit)), "y")), to_json(memit));
 }
 
+// Gemma 3 270M and Pythia-1.4B get their files without --hparams: Gemma's
+// layers from the trace in docs/real-models.md, Pythia's GPT-J's scaled by depth.
+TEST(EditHparams, GemmaAndPythiaDefaults) {
+  harness::ModelConfig gemma;
+  gemma.model_type = "gemma3_text";
+  gemma.n_layers = 18;
+  gemma.d_model = 640;
+  EXPECT_EQ(default_hparams_model("/nonexistent", gemma), "gemma3");
+  harness::ModelConfig pythia;
+  pythia.model_type = "gpt_neox";
+  pythia.n_layers = 24;
+  pythia.d_model = 2048;
+  EXPECT_EQ(default_hparams_model("/nonexistent", pythia), "pythia-1.4b");
+  pythia.n_layers = 16;  // Pythia-1B: no file
+  EXPECT_EQ(default_hparams_model("/nonexistent", pythia), std::nullopt);
+  EXPECT_EQ(parse_rome_hparams(json::parse(*embedded_hparams("rome/gemma3")), "x").layer, 3);
+  EXPECT_EQ(parse_memit_hparams(json::parse(*embedded_hparams("memit/gemma3")), "x").layers,
+            (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(parse_rome_hparams(json::parse(*embedded_hparams("rome/pythia-1.4b")), "x").layer, 4);
+  EXPECT_EQ(parse_memit_hparams(json::parse(*embedded_hparams("memit/pythia-1.4b")), "x").layers,
+            (std::vector<int64_t>{3, 4, 5, 6, 7}));
+}
+
 // Fixed templates replace the sampler and keep their groups; MEMIT's default
 // seed words and lengths do not come back beside them; the manifest's JSON
 // carries them and reads back the same.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 
 #include "harness/weight_store.h"
@@ -55,6 +56,29 @@ nlohmann::json tiny_config(const TinySpec& s) {
     j["use_parallel_residual"] = s.parallel_residual;
     j["layer_norm_eps"] = 1e-5;
     j["hidden_act"] = "gelu";
+    j["bos_token_id"] = 0;
+    j["eos_token_id"] = 0;
+    return j;
+  }
+  if (s.model_type == "gemma3_text") {
+    // Both layer kinds (sliding, global) with a window shorter than most test prompts.
+    j["architectures"] = {"Gemma3ForCausalLM"};
+    j["hidden_size"] = s.d_model;
+    j["num_hidden_layers"] = s.n_layers;
+    j["num_attention_heads"] = s.n_heads;
+    j["num_key_value_heads"] = s.n_kv_heads;
+    j["head_dim"] = s.d_model / s.n_heads;
+    j["query_pre_attn_scalar"] = s.d_model / s.n_heads;
+    j["intermediate_size"] = s.d_mlp;
+    j["max_position_embeddings"] = s.max_positions;
+    j["rms_norm_eps"] = 1e-6;
+    j["hidden_activation"] = "gelu_pytorch_tanh";
+    j["sliding_window"] = 4;
+    auto types = nlohmann::json::array();
+    for (int64_t l = 0; l < s.n_layers; ++l) types.push_back(l % 2 == 0 ? "sliding_attention" : "full_attention");
+    j["layer_types"] = types;
+    j["rope_theta"] = 1'000'000.0;
+    j["rope_local_base_freq"] = 10'000.0;
     j["bos_token_id"] = 0;
     j["eos_token_id"] = 0;
     return j;
@@ -146,6 +170,28 @@ NamedTensors tiny_tensors(const TinySpec& s) {
     vector("gpt_neox.final_layer_norm.bias", d, 0.0);
     if (!s.tied) t.emplace_back("embed_out.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));
     return t;
+  } else if (s.model_type == "gemma3_text") {
+    // Norm weights near 0: Gemma's RMSNorm multiplies by (1 + weight). The embedding is
+    // scaled by sqrt(d) in the model, so the matrix is drawn that much smaller.
+    const int64_t d_head = d / s.n_heads;
+    t.emplace_back("model.embed_tokens.weight", 0.5 / std::sqrt(static_cast<double>(d)) * at::randn({s.vocab, d}, at::kFloat));
+    for (int64_t l = 0; l < s.n_layers; ++l) {
+      const std::string h = "model.layers." + std::to_string(l) + ".";
+      for (const char* norm : {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                               "post_feedforward_layernorm"}) {
+        vector(h + norm + ".weight", d, 0.0);
+      }
+      vector(h + "self_attn.q_norm.weight", d_head, 0.0);
+      vector(h + "self_attn.k_norm.weight", d_head, 0.0);
+      matrix(h + "self_attn.q_proj.weight", s.n_heads * d_head, d);
+      matrix(h + "self_attn.k_proj.weight", s.n_kv_heads * d_head, d);
+      matrix(h + "self_attn.v_proj.weight", s.n_kv_heads * d_head, d);
+      matrix(h + "self_attn.o_proj.weight", d, s.n_heads * d_head);
+      matrix(h + "mlp.gate_proj.weight", s.d_mlp, d);
+      matrix(h + "mlp.up_proj.weight", s.d_mlp, d);
+      matrix(h + "mlp.down_proj.weight", d, s.d_mlp);
+    }
+    vector("model.norm.weight", d, 0.0);
   } else {
     const int64_t d_head = d / s.n_heads;
     t.emplace_back("model.embed_tokens.weight", 0.5 * at::randn({s.vocab, d}, at::kFloat));

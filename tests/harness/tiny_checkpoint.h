@@ -25,11 +25,11 @@ namespace editgate::testing {
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 struct TinySpec {
-  std::string model_type = "gpt2";  // gpt2 | llama | gptj | gpt_neox
+  std::string model_type = "gpt2";  // gpt2 | llama | gptj | gpt_neox | gemma3_text
   int64_t n_layers = 2;
   int64_t d_model = 32;
   int64_t n_heads = 4;
-  int64_t n_kv_heads = 4;  // llama only; < n_heads for grouped-query attention
+  int64_t n_kv_heads = 4;  // llama and gemma3_text; < n_heads for grouped-query attention
   int64_t d_mlp = 48;
   int64_t vocab = 64;
   int64_t max_positions = 64;
