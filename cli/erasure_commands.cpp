@@ -12,6 +12,9 @@
 #include "editors/concept_dataset.h"
 #include "editors/erase_model.h"
 #include "editors/erasure_files.h"
+#include "editors/request_formats.h"
+#include "editors/scrub.h"
+#include "editors/text_corpus.h"
 #include "cli/commands.h"
 #include "harness/json_file.h"
 #include "harness/hook_names.h"
@@ -110,21 +113,101 @@ void run_probe(ProbeFlags f) {
 struct EraseModelFlags {
   std::string model, dataset, hook, out, device = "auto", dtype = "auto";
   std::string method = "leace";
-  bool no_shrinkage = false, all_positions = false, json = false, force = false;
+  std::string behaviour, facts, text;
+  bool no_shrinkage = false, all_positions = false, json = false, force = false, scrub = false, no_quadratic = false;
   int64_t batch_size = 32;
-  int64_t resplits = 10;
+  int64_t resplits = -1;  // -1: not given (10)
+  int64_t text_tokens = 128;
 };
+
+void print_behaviour(const std::string& label, const json& b) {
+  std::cout << label << " (" << b["relation"].get<std::string>() << ", "
+            << b.value("difference", std::string("mean log P per class")) << "):";
+  for (const auto& c : b["per_class"]) {
+    if (c.contains("mean_logprob_diff")) {
+      std::cout << fmt::format("  {} {:+.3f} [{:+.3f}, {:+.3f}] n={}", c["class"].get<std::string>(),
+                               c["mean_logprob_diff"].get<double>(), c["mean_logprob_diff_ci95"][0].get<double>(),
+                               c["mean_logprob_diff_ci95"][1].get<double>(), c["n"].get<int64_t>());
+    } else {
+      std::cout << "  " << c["class"].get<std::string>() << " " << c["mean_logprob"].dump();
+    }
+  }
+  std::cout << "\n";
+}
+
+void run_scrub(const EraseModelFlags& f, harness::TextModel& tm, const editors::ConceptDataset& dataset) {
+  editors::ScrubOptions options;
+  options.leace.method = editors::parse_erasure_method(f.method, "--method");
+  options.leace.shrinkage = !f.no_shrinkage;
+  options.batch_size = f.batch_size;
+  options.behaviour_relation = f.behaviour;
+  if (!f.facts.empty()) {
+    for (const auto& fact : editors::load_preservation(f.facts)) {
+      editors::ConceptRecord r;
+      r.prompt = fact.prompt, r.object = fact.object, r.relation = fact.relation;
+      options.extra_facts.push_back(std::move(r));
+    }
+  }
+  std::optional<editors::TextCorpus> text;
+  if (!f.text.empty()) text = editors::TextCorpus::from_file(f.text);
+  options.text = text ? &*text : nullptr;
+  options.text_max_tokens = f.text_tokens;
+  const auto result = editors::scrub_model(tm, dataset, options);
+  editors::write_scrub_outputs(f.out, result,
+                               {{"model", f.model},
+                                {"model_sha256", tm.loaded().weights_sha256},
+                                {"dataset", f.dataset},
+                                {"concept", dataset.concept_name}});
+  const json r = result.to_json();
+  for (const auto& l : result.layers) {
+    for (const auto& w : l.fit.warnings) std::cerr << "editgate: warning: " << l.hook << ": " << w << "\n";
+  }
+  if (f.json) {
+    std::cout << harness::json_text(r) << "\n";
+    return;
+  }
+  std::cout << fmt::format("{}: scrubbed {} layers (resid_pre, all positions), fitted on {} token rows\n", f.out,
+                           result.layers.size(), result.fit_rows);
+  for (const auto& l : r["layers"]) {
+    std::cout << fmt::format("{:<26} probe {:.4f} -> {:.4f} {} chance {:.4f}  class-mean gap {:.3g} -> {:.3g}\n",
+                             l["hook"].get<std::string>(), l["linear_before"]["accuracy"].get<double>(),
+                             l["linear_after"]["accuracy"].get<double>(), ci(l["linear_after"]),
+                             l["linear_after"]["chance_accuracy"].get<double>(),
+                             l["class_mean_gap_before"].get<double>(), l["class_mean_gap_after"].get<double>());
+  }
+  std::cout << fmt::format("fact recall {:.4f} -> {:.4f} (n={})\n", result.recall_base.rate(),
+                           result.recall_erased.rate(), result.recall_base.n);
+  if (result.extra_facts_base) {
+    std::cout << fmt::format("--facts recall {:.4f} -> {:.4f} (n={})\n", result.extra_facts_base->rate(),
+                             result.extra_facts_erased->rate(), result.extra_facts_base->n);
+  }
+  if (result.behaviour_base) {
+    print_behaviour("behaviour before", r["behaviour_base"]);
+    print_behaviour("behaviour after", r["behaviour_erased"]);
+  }
+  if (result.text_base) {
+    std::cout << fmt::format("--text NLL {:.4f} -> {:.4f} nats/token (perplexity {:.2f} -> {:.2f}, {} tokens)\n",
+                             result.text_base->mean_nll, result.text_erased->mean_nll, result.text_base->perplexity(),
+                             result.text_erased->perplexity(), result.text_base->tokens);
+  }
+}
 
 void run_erase_model(const EraseModelFlags& f) {
   auto tm = harness::TextModel::load(f.model, harness::LoadOptions{f.device, f.dtype, true});
-  const auto point = harness::parse_hook_name(f.hook, tm.model().config().n_layers, "--hook");
   const auto dataset = editors::ConceptDataset::load(f.dataset);
+  if (f.scrub) {
+    run_scrub(f, tm, dataset);
+    return;
+  }
+  const auto point = harness::parse_hook_name(f.hook, tm.model().config().n_layers, "--hook");
   editors::EraseModelOptions options;
   options.leace.method = editors::parse_erasure_method(f.method, "--method");
   options.leace.shrinkage = !f.no_shrinkage;
   options.all_positions = f.all_positions;
   options.batch_size = f.batch_size;
-  options.resplits = f.resplits;
+  options.resplits = f.resplits < 0 ? 10 : f.resplits;
+  options.behaviour_relation = f.behaviour;
+  options.quadratic_probe = !f.no_quadratic;
   const auto result = editors::erase_model(tm, dataset, point, options);
   editors::write_erase_model_outputs(f.out, result,
                                      {{"model", f.model},
@@ -146,6 +229,10 @@ void run_erase_model(const EraseModelFlags& f) {
   std::cout << fmt::format("fact recall {:.4f} -> {:.4f} (n={}, drop {:.4f})\n", result.recall_base.rate(),
                            result.recall_erased.rate(), result.recall_base.n,
                            result.recall_base.rate() - result.recall_erased.rate());
+  if (result.behaviour_base) {
+    print_behaviour("behaviour before", r["behaviour_base"]);
+    print_behaviour("behaviour after", r["behaviour_erased"]);
+  }
 }
 
 }  // namespace
@@ -200,7 +287,17 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     auto f = std::make_shared<EraseModelFlags>();
     cmd->add_option("--model", f->model, "Hugging Face checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
     cmd->add_option("--dataset", f->dataset, "concept dataset JSON (format in editors/concept_dataset.h)")->required();
-    cmd->add_option("--hook", f->hook, "hook point, e.g. blocks.1.hook_resid_post")->required();
+    cmd->add_option("--hook", f->hook, "hook point, e.g. blocks.1.hook_resid_post (required without --scrub)");
+    cmd->add_flag("--scrub", f->scrub,
+                  "concept scrubbing: LEACE at every layer's blocks.N.hook_resid_pre at all positions, each fitted "
+                  "with the earlier layers' erasers installed; probes every layer (no --hook)");
+    cmd->add_option("--behaviour", f->behaviour,
+                    "relation of the probe records to score ' ' + each class name after, before and after erasure "
+                    "(e.g. is_a for 'NAME is a')");
+    cmd->add_flag("--no-quadratic", f->no_quadratic, "skip the QDA probe (slow in wide activations)");
+    cmd->add_option("--facts", f->facts, "with --scrub: preservation facts JSON whose recall is measured too");
+    cmd->add_option("--text", f->text, "with --scrub: text corpus (one document per line) whose NLL is measured too");
+    cmd->add_option("--text-tokens", f->text_tokens, "tokens scored per --text document (128)")->check(CLI::Range(1, 100000));
     cmd->add_option("--out", f->out, "output directory: eraser.safetensors, report.json (atomic)")->required();
     cmd->add_option("--method", f->method, "leace (default) or orth")->check(CLI::IsMember({"leace", "orth"}));
     cmd->add_flag("--no-shrinkage", f->no_shrinkage, "plain covariance instead of linear shrinkage of Σ_XX");
@@ -216,6 +313,21 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
     cmd->add_flag("--json", f->json, "print the report as JSON on stdout");
     add_force_flag(cmd, f->force);
     cmd->callback([f, &exit_code] {
+      if (!f->scrub && f->hook.empty()) {
+        throw InputError("", "--hook", "a hook point (or --scrub)", "none given");
+      }
+      if (f->scrub && !f->hook.empty()) {
+        throw InputError("", "--hook", "no --hook with --scrub (it erases every layer)", f->hook);
+      }
+      if (!f->scrub && (!f->facts.empty() || !f->text.empty())) {
+        throw InputError("", !f->facts.empty() ? "--facts" : "--text", "--scrub beside it",
+                                  "an eraser at one site's record positions has no position in other text");
+      }
+      if (f->scrub && (f->all_positions || f->resplits >= 0)) {
+        throw InputError("", f->all_positions ? "--all-positions" : "--resplits",
+                                  "neither flag with --scrub (it always acts at every position and does not resplit)",
+                                  "given");
+      }
       harness::check_output({f->out, "--out", harness::kEraserOutput, f->force}, {f->model, f->dataset});
       run_erase_model(*f);
       exit_code = kExitOk;

