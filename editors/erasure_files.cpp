@@ -39,9 +39,9 @@ at::Tensor require_tensor(const harness::SafetensorsFile& file, const std::strin
   return file.tensor(name);
 }
 
-// Rows per chunk when --batch-size is 0: 8 MiB of float64 rows, so the chunk's
+// Rows per chunk when --batch-size is 0: 4 MiB of float64 rows, so the chunk's
 // float64 copies (converted, centred, erased) stay small beside the input.
-int64_t default_chunk_rows(int64_t dim) { return std::max<int64_t>(1, (int64_t{8} << 20) / (8 * dim)); }
+int64_t default_chunk_rows(int64_t dim) { return std::max<int64_t>(1, (int64_t{4} << 20) / (8 * dim)); }
 
 // Lets go of the pages of X's mapping once rows are read. Read pages of a file
 // mapping count in the process's resident set until unmapped, so without this

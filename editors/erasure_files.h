@@ -26,7 +26,7 @@ namespace editgate::editors {
 struct EraseFileOptions {
   std::string method = "leace";  // leace | orth | oracle
   LeaceOptions leace;            // method is taken from `method` for leace/orth
-  int64_t batch_size = 0;        // rows per chunk of the fit, the erasure and the write (0: ~8 MiB of float64)
+  int64_t batch_size = 0;        // rows per chunk of the fit, the erasure and the write (0: ~4 MiB of float64)
   double holdout = 0.0;          // share of rows (stratified) kept out of the fit; 0: fit on all
   uint64_t seed = 0;             // for the holdout choice
   std::string device = "cpu";    // where statistics are accumulated (cpu | cuda | auto)
