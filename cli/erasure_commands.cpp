@@ -248,7 +248,7 @@ void register_erasure_commands(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"leace", "orth", "oracle"}));
     cmd->add_flag("--no-shrinkage", f->no_shrinkage, "plain covariance instead of linear shrinkage of Σ_XX");
     cmd->add_flag("--no-affine", f->no_affine, "no mean term (bias = 0): the mean of X may change");
-    cmd->add_option("--batch-size", f->options.batch_size, "rows per streamed statistics update (0: one batch)");
+    cmd->add_option("--batch-size", f->options.batch_size, "rows per chunk: the fit, the erasure and the output stream in chunks (0: about 4 MiB of float64 rows)");
     cmd->add_option("--svd-rtol", f->options.leace.svd_rtol,
                     "drop singular values of W·Σ_XZ below this fraction of their scale (default 1e-6)");
     cmd->add_option("--svd-atol", f->options.leace.svd_atol,

@@ -2,6 +2,15 @@
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <functional>
+#include <tuple>
+#include <utility>
 
 #include "editors/erasure_split.h"
 #include "editors/labeled_data.h"
@@ -17,6 +26,9 @@ namespace {
 
 using nlohmann::json;
 
+// The tensor as the file holds it: a view of the read-only mapping, not a copy,
+// so `erase` keeps its input in memory once. Safe against --out: outputs are
+// written to a temporary file and renamed, which never changes the mapped inode.
 at::Tensor require_tensor(const harness::SafetensorsFile& file, const std::string& name, const std::string& words) {
   if (file.find(name) == nullptr) {
     std::string have;
@@ -24,17 +36,55 @@ at::Tensor require_tensor(const harness::SafetensorsFile& file, const std::strin
     throw InputError(file.path().string(), "tensor '" + name + "'", "a tensor " + words,
                      "nothing (the file has: " + (have.empty() ? std::string("no tensors") : have) + ")");
   }
-  return file.tensor(name).clone();  // off the mapping: the file may be overwritten by --out
+  return file.tensor(name);
 }
 
-double max_abs_cross_covariance(const at::Tensor& x, const at::Tensor& z, int64_t k) {
-  LeaceStatistics s(x.size(1), k, x.device());
-  s.update(x, z);
-  return s.sigma_xz().abs().max().item<double>();
+// Rows per chunk when --batch-size is 0: 4 MiB of float64 rows, so the chunk's
+// float64 copies (converted, centred, erased) stay small beside the input.
+int64_t default_chunk_rows(int64_t dim) { return std::max<int64_t>(1, (int64_t{4} << 20) / (8 * dim)); }
+
+// Lets go of the pages of X's mapping once rows are read. Read pages of a file
+// mapping count in the process's resident set until unmapped, so without this
+// the peak holds all of X on top of libtorch's own ~0.5 GB; dropped pages
+// refault from the page cache in the next pass. A no-op when X is a copy (the
+// reader copies misaligned tensors): discarding anonymous memory would lose it.
+class MappedRows {
+ public:
+  MappedRows(const harness::SafetensorsFile& file, const at::Tensor& x)
+      : bytes_(file.bytes("X")), row_bytes_(x.size(1) * x.element_size()) {
+    mapped_ = x.const_data_ptr() == static_cast<const void*>(bytes_.data());
+  }
+
+  // Drops the whole pages within rows [0, end) (MADV_DONTNEED; failure only
+  // costs memory, so it is ignored).
+  void release_before(int64_t end) const {
+    if (!mapped_) return;
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(bytes_.data());
+    const uintptr_t first = (begin + page - 1) / page * page;
+    const uintptr_t last = (begin + static_cast<uintptr_t>(end * row_bytes_)) / page * page;
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  int64_t row_bytes_;
+  bool mapped_ = false;
+};
+
+template <class F>
+void for_each_chunk(int64_t n, int64_t rows, F&& f) {
+  for (int64_t start = 0; start < n; start += rows) f(start, std::min(rows, n - start));
 }
 
 }  // namespace
 
+// Three passes over X in row chunks, so no [n, d] tensor besides the mapped input
+// ever exists: (1) the fit rows' statistics, (2) the erased rows' Cov(X, Z) and
+// squared change for the report, which goes in the header and so must be known
+// before (3) the erased rows are computed again and streamed into the file.
+// Erasing is O(n d r), cheap beside the O(n d²) statistics, so recomputing it
+// costs less than holding X_erased.
 json erase_file(const std::filesystem::path& in, const std::filesystem::path& out, const EraseFileOptions& options) {
   const bool oracle = options.method == "oracle";
   LeaceOptions leace = options.leace;
@@ -44,55 +94,85 @@ json erase_file(const std::filesystem::path& in, const std::filesystem::path& ou
 
   const auto file = harness::SafetensorsFile::open(in);
   const at::Tensor x = require_tensor(*file, "X", "[n, d] of F32 or F64");
-  const at::Tensor z = require_tensor(*file, "Z", "[n] of I64 class labels");
-  const LabeledData data = validate_labeled(x, z, TensorSource{in.string(), "X", "Z"});
+  const at::Tensor z = require_tensor(*file, "Z", "[n] of I64 class labels").clone();
+  const TensorSource source{in.string(), "X", "Z"};
+  const LabeledData data = validate_labeled_layout(x, z, source);  // finiteness: per chunk in the fit pass
+  const MappedRows mapped(*file, x);
+  const int64_t n = data.size();
+  const int64_t rows = options.batch_size > 0 ? options.batch_size : default_chunk_rows(data.dim());
 
   at::Tensor fit_mask;  // [n] bool, true = used to fit
-  LabeledData fit_rows = data;
-  if (options.holdout > 0) {
-    fit_mask = ~stratified_holdout_mask(data.z, options.holdout, options.seed);
-    fit_rows = select_rows(data, fit_mask.nonzero().flatten());
-  }
-  const LabeledData fit_on_device{fit_rows.x.to(device), fit_rows.z.to(device), fit_rows.num_classes};
-  const LeaceStatistics stats = accumulate_statistics(fit_on_device, options.batch_size);
-  const at::Tensor xd = data.x.to(device, at::kDouble);  // [n, d]
+  if (options.holdout > 0) fit_mask = ~stratified_holdout_mask(data.z, options.holdout, options.seed);
+  // The rows of chunk [start, start + len) that the eraser is fitted on.
+  const auto fit_rows = [&](const at::Tensor& xc, const at::Tensor& zc, int64_t start, int64_t len) {
+    if (!fit_mask.defined()) return std::pair{xc, zc};
+    const at::Tensor idx = fit_mask.narrow(0, start, len).nonzero().flatten();
+    return std::pair{xc.index_select(0, idx.to(xc.device())), zc.index_select(0, idx.to(zc.device()))};
+  };
+
+  LeaceStatistics stats(data.dim(), data.num_classes, device);
+  for_each_chunk(n, rows, [&](int64_t start, int64_t len) {
+    const at::Tensor xc = data.x.narrow(0, start, len);
+    check_finite_rows(xc, start, source);  // every row, fitted or held out
+    const auto [xf, zf] = fit_rows(xc, data.z.narrow(0, start, len), start, len);
+    stats.update(xf, zf);
+    mapped.release_before(start + len);
+  });
 
   json report{{"in", in.string()},
               {"out", out.string()},
               {"method", options.method},
-              {"n", data.size()},
+              {"n", n},
               {"dim", data.dim()},
               {"num_classes", data.num_classes},
               {"fitted_on", fit_mask.defined() ? "fit_mask rows" : "all rows"},
-              {"n_fit", fit_rows.size()}};
+              {"n_fit", stats.count()}};
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  at::Tensor erased;  // [n, d] float64
+  std::function<at::Tensor(const at::Tensor&, const at::Tensor&)> erase;  // float64 rows, labels -> erased float64
   if (oracle) {
     const OracleEraser e = fit_oracle(stats);
-    erased = e.apply(xd, data.z.to(device));
+    erase = [e](const at::Tensor& xd, const at::Tensor& zd) { return e.apply(xd, zd); };
     tensors = {{"oracle_coef", e.coef.cpu()}, {"mean_z", e.mean_z.cpu()}};
   } else {
     const LeaceFit fit = fit_leace(stats, leace);
-    erased = fit.eraser.apply(xd);
+    erase = [e = fit.eraser](const at::Tensor& xd, const at::Tensor&) { return e.apply(xd); };
     const Eraser cpu = fit.eraser.to(at::kCPU, at::kDouble);
     tensors = cpu.named_tensors();
     tensors.emplace_back("P", cpu.projection());
     report["fit"] = fit.report.to_json();
     report["warnings"] = fit.report.warnings;
   }
-  const at::Tensor fit_index = fit_mask.defined() ? fit_mask.nonzero().flatten().to(device)
-                                                  : at::arange(data.size(), at::TensorOptions(at::kLong).device(device));
-  const at::Tensor zd = data.z.to(device);
-  report["max_abs_cov_xz_before"] =
-      max_abs_cross_covariance(xd.index_select(0, fit_index), zd.index_select(0, fit_index), data.num_classes);
-  report["max_abs_cov_xz_after"] =
-      max_abs_cross_covariance(erased.index_select(0, fit_index), zd.index_select(0, fit_index), data.num_classes);
-  report["mean_squared_change"] = (erased - xd).square().sum(1).mean().item<double>();
+  // Chunk [start, start + len) as float64 on the device, its labels, and its erasure.
+  const auto erased_chunk = [&](int64_t start, int64_t len) {
+    const at::Tensor xd = data.x.narrow(0, start, len).to(device, at::kDouble);
+    const at::Tensor zd = data.z.narrow(0, start, len).to(device);
+    // Safe even where xd aliases the mapping (f64 on the CPU): dropped pages refault with the same bytes.
+    mapped.release_before(start + len);
+    return std::tuple{xd, zd, erase(xd, zd)};
+  };
 
-  tensors.emplace_back("X_erased", erased.to(at::kCPU, data.x.scalar_type()));
-  tensors.emplace_back("Z", data.z.cpu());
+  LeaceStatistics after(data.dim(), data.num_classes, device, Moments::kCrossOnly);
+  double squared_change = 0.0;
+  for_each_chunk(n, rows, [&](int64_t start, int64_t len) {
+    const auto [xd, zd, erased] = erased_chunk(start, len);
+    squared_change += (erased - xd).square().sum().item<double>();
+    const auto [ef, zf] = fit_rows(erased, zd, start, len);
+    after.update(ef, zf);
+  });
+  report["max_abs_cov_xz_before"] = stats.sigma_xz().abs().max().item<double>();
+  report["max_abs_cov_xz_after"] = after.sigma_xz().abs().max().item<double>();
+  report["mean_squared_change"] = squared_change / static_cast<double>(n);
+
+  tensors.emplace_back("Z", data.z);
   if (fit_mask.defined()) tensors.emplace_back("fit_mask", fit_mask.to(at::kByte));
-  harness::write_safetensors(out, tensors,
+  const at::ScalarType out_dtype = data.x.scalar_type();
+  const harness::StreamedTensor x_erased{
+      "X_erased", out_dtype, {n, data.dim()}, [&](const std::function<void(const at::Tensor&)>& write) {
+        for_each_chunk(n, rows, [&](int64_t start, int64_t len) {
+          write(std::get<2>(erased_chunk(start, len)).to(at::kCPU, out_dtype));
+        });
+      }};
+  harness::write_safetensors(out, tensors, {x_erased},
                              {{"format", "editgate.erase"},
                               {"method", options.method},
                               {"fitted_on", report["fitted_on"].get<std::string>()},
@@ -102,11 +182,11 @@ json erase_file(const std::filesystem::path& in, const std::filesystem::path& ou
 
 json probe_file(const std::filesystem::path& in, const ProbeFileOptions& options) {
   const auto file = harness::SafetensorsFile::open(in);
-  at::Tensor x = require_tensor(*file, options.tensor, "[n, d] of F32 or F64");
-  at::Tensor z = require_tensor(*file, options.labels, "[n] of I64 class labels");
+  at::Tensor x = require_tensor(*file, options.tensor, "[n, d] of F32 or F64").clone();
+  at::Tensor z = require_tensor(*file, options.labels, "[n] of I64 class labels").clone();
   at::Tensor groups;
   if (!options.groups.empty()) {
-    groups = require_tensor(*file, options.groups, "[n] of I64 subject ids");
+    groups = require_tensor(*file, options.groups, "[n] of I64 subject ids").clone();
     if (groups.scalar_type() != at::kLong || groups.dim() != 1 || groups.size(0) != x.size(0)) {
       throw InputError(in.string(), "tensor '" + options.groups + "'",
                        "[" + std::to_string(x.size(0)) + "] of I64 subject ids, one per row of '" + options.tensor + "'",

@@ -26,15 +26,17 @@ namespace editgate::editors {
 struct EraseFileOptions {
   std::string method = "leace";  // leace | orth | oracle
   LeaceOptions leace;            // method is taken from `method` for leace/orth
-  int64_t batch_size = 0;        // rows per streamed statistics update (0: all at once)
+  int64_t batch_size = 0;        // rows per chunk of the fit, the erasure and the write (0: ~4 MiB of float64)
   double holdout = 0.0;          // share of rows (stratified) kept out of the fit; 0: fit on all
   uint64_t seed = 0;             // for the holdout choice
   std::string device = "cpu";    // where statistics are accumulated (cpu | cuda | auto)
 };
 
 /// Fits an eraser on `in`'s X and Z and writes `out`. Returns the report (also
-/// stored in the output's metadata). InputError for a missing or malformed X/Z
-/// (shape, dtype, non-finite, one class, n <= 1) or a bad option.
+/// stored in the output's metadata). X is read from the file's mapping in row
+/// chunks and X_erased streamed into `out`, so memory is the mapped input plus a
+/// few chunks and d x d statistics, whatever n. InputError for a missing or
+/// malformed X/Z (shape, dtype, non-finite, one class, n <= 1) or a bad option.
 nlohmann::json erase_file(const std::filesystem::path& in, const std::filesystem::path& out,
                           const EraseFileOptions& options);
 

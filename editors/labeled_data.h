@@ -37,6 +37,16 @@ struct TensorSource {
 LabeledData validate_labeled(const at::Tensor& x, const at::Tensor& z, const TensorSource& source,
                              int64_t num_classes = 0);
 
+/// validate_labeled without the finiteness check, the one check that reads
+/// every value of x: for callers that stream x in chunks (erase) and check each
+/// chunk with check_finite_rows as they read it.
+LabeledData validate_labeled_layout(const at::Tensor& x, const at::Tensor& z, const TensorSource& source,
+                                    int64_t num_classes = 0);
+
+/// InputError naming the first row with NaN or Inf of `rows`, rows [first_row,
+/// first_row + rows.size(0)) of the source's feature tensor.
+void check_finite_rows(const at::Tensor& rows, int64_t first_row, const TensorSource& source);
+
 /// Rows `index` ([m] int64) of `data`, keeping num_classes.
 LabeledData select_rows(const LabeledData& data, const at::Tensor& index);
 

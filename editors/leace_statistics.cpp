@@ -5,12 +5,15 @@
 namespace editgate::editors {
 
 LeaceStatistics::LeaceStatistics(int64_t dim, int64_t num_classes, at::Device device)
+    : LeaceStatistics(dim, num_classes, device, Moments::kAll) {}
+
+LeaceStatistics::LeaceStatistics(int64_t dim, int64_t num_classes, at::Device device, Moments moments)
     : dim_(dim), num_classes_(num_classes), device_(device) {
   TORCH_CHECK(dim > 0 && num_classes > 0, "LeaceStatistics needs d > 0 and k > 0, got d=", dim, " k=", num_classes);
   const auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
   mean_x_ = at::zeros({dim}, opts);
   mean_z_ = at::zeros({num_classes}, opts);
-  m2_xx_ = at::zeros({dim, dim}, opts);
+  if (moments == Moments::kAll) m2_xx_ = at::zeros({dim, dim}, opts);
   m2_xz_ = at::zeros({dim, num_classes}, opts);
   m2_zz_ = at::zeros({num_classes, num_classes}, opts);
 }
@@ -31,14 +34,16 @@ void LeaceStatistics::update(const at::Tensor& x, const at::Tensor& z) {
   const at::Tensor bmean_z = zb.mean(0);  // [k]
   const at::Tensor xc = xb - bmean_x;     // [b, d]
   const at::Tensor zc = zb - bmean_z;     // [b, k]
-  add(b, bmean_x, bmean_z, at::matmul(xc.t(), xc), at::matmul(xc.t(), zc), at::matmul(zc.t(), zc));
+  add(b, bmean_x, bmean_z, m2_xx_.defined() ? at::matmul(xc.t(), xc) : at::Tensor(), at::matmul(xc.t(), zc),
+      at::matmul(zc.t(), zc));
 }
 
 void LeaceStatistics::merge(const LeaceStatistics& other) {
   TORCH_CHECK(other.dim_ == dim_ && other.num_classes_ == num_classes_,
               "LeaceStatistics::merge: shapes differ (d ", dim_, " vs ", other.dim_, ", k ", num_classes_, " vs ",
               other.num_classes_, ")");
-  const auto here = [&](const at::Tensor& t) { return t.to(device_); };
+  TORCH_CHECK(other.m2_xx_.defined() == m2_xx_.defined(), "LeaceStatistics::merge: one keeps Σ_XX, the other not");
+  const auto here = [&](const at::Tensor& t) { return t.defined() ? t.to(device_) : t; };
   add(other.n_, here(other.mean_x_), here(other.mean_z_), here(other.m2_xx_), here(other.m2_xz_),
       here(other.m2_zz_));
 }
@@ -51,7 +56,7 @@ void LeaceStatistics::add(int64_t nb, const at::Tensor& mean_x, const at::Tensor
   const double w = static_cast<double>(n_) * static_cast<double>(nb) / static_cast<double>(n);
   const at::Tensor dx = mean_x - mean_x_;  // [d]
   const at::Tensor dz = mean_z - mean_z_;  // [k]
-  m2_xx_ += m2_xx + w * at::outer(dx, dx);
+  if (m2_xx_.defined()) m2_xx_ += m2_xx + w * at::outer(dx, dx);
   m2_xz_ += m2_xz + w * at::outer(dx, dz);
   m2_zz_ += m2_zz + w * at::outer(dz, dz);
   const double f = static_cast<double>(nb) / static_cast<double>(n);
@@ -67,6 +72,7 @@ at::Tensor LeaceStatistics::class_counts() const {
 
 ShrunkCovariance LeaceStatistics::sigma_xx(bool shrinkage) const {
   TORCH_CHECK(n_ > 1, "Σ_XX needs at least 2 samples, have ", n_);
+  TORCH_CHECK(m2_xx_.defined(), "Σ_XX was not kept (Moments::kCrossOnly)");
   const at::Tensor s_hat = (m2_xx_ + m2_xx_.t()) / 2.0;  // rounding can leave it slightly asymmetric
   if (shrinkage) return optimal_linear_shrinkage(s_hat / static_cast<double>(n_), n_);
   return ShrunkCovariance{s_hat / static_cast<double>(n_ - 1), 1.0, 0.0};

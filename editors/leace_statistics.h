@@ -16,10 +16,15 @@
 
 namespace editgate::editors {
 
+// Which co-moments to keep. kCrossOnly skips Σ_XX, the O(b d²) part of every
+// update, for callers that only measure Cov(X, Z) (erase's after-erasure check).
+enum class Moments { kAll, kCrossOnly };
+
 class LeaceStatistics {
  public:
   /// Empty statistics for `dim` features and `num_classes` classes, kept on `device`.
   LeaceStatistics(int64_t dim, int64_t num_classes, at::Device device = at::kCPU);
+  LeaceStatistics(int64_t dim, int64_t num_classes, at::Device device, Moments moments);
 
   /// Adds a batch: `x` [b, d] of any floating dtype, `z` [b] int64 labels in
   /// [0, k). Both are moved to device() and promoted to float64 first. An empty
@@ -27,7 +32,7 @@ class LeaceStatistics {
   /// callers validate user input first (labeled_data.h).
   void update(const at::Tensor& x, const at::Tensor& z);
 
-  /// Adds the statistics of other data (same d, k): afterwards *this equals
+  /// Adds the statistics of other data (same d, k, moments): afterwards *this equals
   /// statistics accumulated over both data sets.
   void merge(const LeaceStatistics& other);
 
@@ -42,7 +47,8 @@ class LeaceStatistics {
   at::Tensor class_counts() const;
 
   /// Σ_XX [d, d]: the symmetrised co-moment over n - 1 (Bessel), or, with
-  /// `shrinkage`, the reference's linear shrinkage of it over n.
+  /// `shrinkage`, the reference's linear shrinkage of it over n. Not kept under
+  /// Moments::kCrossOnly (c10::Error).
   ShrunkCovariance sigma_xx(bool shrinkage) const;
   /// Σ_XZ [d, k] = co-moment / (n - 1).
   at::Tensor sigma_xz() const;
@@ -60,7 +66,7 @@ class LeaceStatistics {
   int64_t n_ = 0;       // samples seen
   at::Tensor mean_x_;   // [d] float64
   at::Tensor mean_z_;   // [k] float64
-  at::Tensor m2_xx_;    // [d, d] Σ (x - mean_x)(x - mean_x)ᵀ
+  at::Tensor m2_xx_;    // [d, d] Σ (x - mean_x)(x - mean_x)ᵀ; undefined under Moments::kCrossOnly
   at::Tensor m2_xz_;    // [d, k] Σ (x - mean_x)(z - mean_z)ᵀ
   at::Tensor m2_zz_;    // [k, k] Σ (z - mean_z)(z - mean_z)ᵀ
 };

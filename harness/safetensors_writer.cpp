@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include "harness/atomic_file.h"
 #include "harness/input_error.h"
@@ -25,13 +26,30 @@ namespace {
 
 struct Entry {
   const std::string* name;
-  const at::Tensor* tensor;
   const SafetensorsDtype* dtype;
+  std::vector<int64_t> shape;
   uint64_t nbytes = 0;
-  uint64_t begin = 0;  // offset in the data buffer
+  uint64_t begin = 0;                         // offset in the data buffer
+  const at::Tensor* tensor = nullptr;         // held whole, or
+  const StreamedTensor* streamed = nullptr;   // produced chunk by chunk while writing
 };
 
 std::string tensor_field(const std::string& name) { return "tensor '" + name + "'"; }
+
+const SafetensorsDtype* storable_dtype(const fs::path& path, const std::string& name, at::ScalarType type) {
+  const SafetensorsDtype* dtype = find_safetensors_dtype(type);
+  if (dtype == nullptr) {
+    throw InputError(path.string(), tensor_field(name),
+                     "a dtype safetensors can store (" + safetensors_dtype_names() + ")", c10::toString(type));
+  }
+  return dtype;
+}
+
+uint64_t byte_size(const std::vector<int64_t>& shape, const SafetensorsDtype* dtype) {
+  uint64_t numel = 1;
+  for (const int64_t s : shape) numel *= static_cast<uint64_t>(s);
+  return numel * (dtype->bits / 8);
+}
 
 Entry check_entry(const fs::path& path, const std::string& name, const at::Tensor& t) {
   if (!t.defined()) {
@@ -41,13 +59,19 @@ Entry check_entry(const fs::path& path, const std::string& name, const at::Tenso
     throw InputError(path.string(), tensor_field(name), "a dense (strided) tensor",
                      "layout " + c10::str(t.layout()), "call .to_dense() first");
   }
-  const SafetensorsDtype* dtype = find_safetensors_dtype(t.scalar_type());
-  if (dtype == nullptr) {
-    throw InputError(path.string(), tensor_field(name),
-                     "a dtype safetensors can store (" + safetensors_dtype_names() + ")",
-                     c10::toString(t.scalar_type()));
-  }
-  return Entry{&name, &t, dtype, static_cast<uint64_t>(t.numel()) * (dtype->bits / 8), 0};
+  const SafetensorsDtype* dtype = storable_dtype(path, name, t.scalar_type());
+  Entry e{&name, dtype, t.sizes().vec()};
+  e.nbytes = byte_size(e.shape, dtype);
+  e.tensor = &t;
+  return e;
+}
+
+Entry check_entry(const fs::path& path, const StreamedTensor& t) {
+  TORCH_CHECK(!t.shape.empty() && t.produce, "streamed tensor '", t.name, "' needs a shape [rows, ...] and a producer");
+  Entry e{&t.name, storable_dtype(path, t.name, t.dtype), t.shape};
+  e.nbytes = byte_size(e.shape, e.dtype);
+  e.streamed = &t;
+  return e;
 }
 
 // Contiguous CPU bytes with conjugate/negative views materialised (contiguous()
@@ -97,14 +121,45 @@ class FileWriter {
   int fd_ = -1;
 };
 
+// Writes a streamed tensor's chunks as they come; a producer that writes more or
+// fewer bytes than the header promised would leave a corrupt file, so that
+// throws (and the atomic write leaves the target untouched).
+void write_streamed(FileWriter& out, const Entry& e) {
+  const StreamedTensor& t = *e.streamed;
+  const std::vector<int64_t> row_shape(t.shape.begin() + 1, t.shape.end());
+  uint64_t written = 0;
+  t.produce([&](const at::Tensor& chunk) {
+    TORCH_CHECK(chunk.scalar_type() == t.dtype, "streamed tensor '", t.name, "': chunk of dtype ",
+                chunk.scalar_type(), ", header says ", t.dtype);
+    TORCH_CHECK(chunk.dim() == static_cast<int64_t>(t.shape.size()) && chunk.sizes().slice(1).vec() == row_shape,
+                "streamed tensor '", t.name, "': chunk of shape ", chunk.sizes(), " for a tensor of shape ",
+                c10::IntArrayRef(t.shape));
+    const at::Tensor host = host_bytes(chunk);
+    const uint64_t n = static_cast<uint64_t>(host.numel()) * (e.dtype->bits / 8);
+    TORCH_CHECK(written + n <= e.nbytes, "streamed tensor '", t.name, "': the chunks exceed its shape ",
+                c10::IntArrayRef(t.shape));
+    out.write(host.const_data_ptr(), n);
+    written += n;
+  });
+  TORCH_CHECK(written == e.nbytes, "streamed tensor '", t.name, "': chunks cover ", written, " of ", e.nbytes,
+              " bytes");
+}
+
 }  // namespace
 
 void write_safetensors(const fs::path& path,
                        const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  write_safetensors(path, tensors, {}, metadata);
+}
+
+void write_safetensors(const fs::path& path,
+                       const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                       const std::vector<StreamedTensor>& streamed,
+                       const std::map<std::string, std::string>& metadata) {
   std::vector<Entry> entries;
   std::set<std::string_view> names;
-  for (const auto& [name, t] : tensors) {
+  const auto check_name = [&](const std::string& name) {
     if (name == "__metadata__") {
       throw InputError(path.string(), tensor_field(name), "a tensor name other than __metadata__",
                        "'__metadata__'", "the key is reserved for the metadata object");
@@ -113,7 +168,14 @@ void write_safetensors(const fs::path& path,
       throw InputError(path.string(), tensor_field(name), "unique tensor names",
                        "a second tensor named '" + name + "'");
     }
+  };
+  for (const auto& [name, t] : tensors) {
+    check_name(name);
     entries.push_back(check_entry(path, name, t));
+  }
+  for (const auto& t : streamed) {
+    check_name(t.name);
+    entries.push_back(check_entry(path, t));
   }
   // The reference writer's order: wider elements first, so every tensor starts at a
   // multiple of its element size once the header is padded to 8.
@@ -129,7 +191,7 @@ void write_safetensors(const fs::path& path,
     e.begin = offset;
     offset += e.nbytes;
     header[*e.name] = {{"dtype", std::string(e.dtype->name)},
-                       {"shape", e.tensor->sizes().vec()},
+                       {"shape", e.shape},
                        {"data_offsets", {e.begin, offset}}};
   }
   std::string text;
@@ -146,6 +208,10 @@ void write_safetensors(const fs::path& path,
     out.write(&header_size, sizeof(header_size));
     out.write(text.data(), text.size());
     for (const auto& e : entries) {
+      if (e.streamed != nullptr) {
+        write_streamed(out, e);
+        continue;
+      }
       if (e.nbytes == 0) continue;
       const at::Tensor host = host_bytes(*e.tensor);  // one host copy at a time
       out.write(host.const_data_ptr(), e.nbytes);

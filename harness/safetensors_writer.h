@@ -9,7 +9,9 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -25,6 +27,25 @@ namespace editgate::harness {
 // store (e.g. ComplexDouble, quantized types); `path` is then left untouched.
 void write_safetensors(const std::filesystem::path& path,
                        const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// A tensor too large to hold whole (e.g. `erase`'s X_erased): the header needs
+// only its name, dtype and shape, and `produce` computes its rows in order while
+// the file is written, so only one chunk of it is ever in memory.
+struct StreamedTensor {
+  std::string name;
+  at::ScalarType dtype = at::kFloat;
+  std::vector<int64_t> shape;
+  // Must call `write` with consecutive chunks along dim 0 (`dtype`, any device,
+  // the trailing dims of `shape`) that together cover the tensor exactly; a
+  // mismatch is a programming error (c10::Error) and leaves `path` untouched.
+  std::function<void(const std::function<void(const at::Tensor&)>& write)> produce;
+};
+
+// As above, plus `streamed` tensors laid out among the others by the same rule.
+void write_safetensors(const std::filesystem::path& path,
+                       const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                       const std::vector<StreamedTensor>& streamed,
                        const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace editgate::harness

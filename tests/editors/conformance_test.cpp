@@ -3,7 +3,8 @@
 // and X_erased within 1e-4, never the factors, which are not unique), with and
 // without shrinkage, for k = 2 and 5, both methods; and editgate's logistic
 // probe against scikit-learn's LogisticRegression on the same split (accuracy
-// within 0.01). Prints the max difference per case, as llm.c's test_gpt2.c does.
+// within 0.01); `editgate erase`'s streamed file output against the same
+// reference. Prints the max difference per case, as llm.c's test_gpt2.c does.
 // The references run from the repository's .venv; without it, or without the
 // packages, the tests skip with the reason.
 #include <ATen/ATen.h>
@@ -17,6 +18,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "editors/erasure_files.h"
 #include "editors/erasure_split.h"
 #include "editors/leace.h"
 #include "editors/logistic_probe.h"
@@ -77,8 +79,20 @@ TEST_P(ConformanceLeace, MatchesConceptErasureOnPBiasAndErasedData) {
   const double d_p = max_diff(fit.eraser.projection(), ref->tensor("P"));
   const double d_bias = max_diff(fit.eraser.bias, ref->tensor("bias"));
   const double d_x = max_diff(fit.eraser.apply(data.x), ref->tensor("X_erased"));
-  std::cout << fmt::format("k={} shrinkage={} method={}: max |ΔP| {:.3g}, max |Δbias| {:.3g}, max |ΔX_erased| {:.3g}\n",
-                           k, shrinkage, editors::to_string(method), d_p, d_bias, d_x);
+  // `editgate erase` on the same file, streaming in chunks of 300 rows.
+  editors::EraseFileOptions file_options;
+  file_options.method = std::string(editors::to_string(method));
+  file_options.leace = options;
+  file_options.batch_size = 300;
+  editors::erase_file(dir / "in.safetensors", dir / "erased.safetensors", file_options);
+  const auto erased = harness::SafetensorsFile::open(dir / "erased.safetensors");
+  const double d_file_p = max_diff(erased->tensor("P"), ref->tensor("P"));
+  const double d_file_x = max_diff(erased->tensor("X_erased"), ref->tensor("X_erased"));
+  std::cout << fmt::format("k={} shrinkage={} method={}: max |ΔP| {:.3g}, max |Δbias| {:.3g}, max |ΔX_erased| {:.3g}; "
+                           "streamed erase: max |ΔP| {:.3g}, max |ΔX_erased| {:.3g}\n",
+                           k, shrinkage, editors::to_string(method), d_p, d_bias, d_x, d_file_p, d_file_x);
+  EXPECT_LT(d_file_p, kLeaceTol);
+  EXPECT_LT(d_file_x, kLeaceTol);
   RecordProperty("max_diff_P", fmt::format("{:.3g}", d_p));
   RecordProperty("max_diff_X_erased", fmt::format("{:.3g}", d_x));
   EXPECT_LT(d_p, kLeaceTol);

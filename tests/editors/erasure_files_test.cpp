@@ -1,13 +1,17 @@
 // The file jobs behind `editgate erase` and `editgate probe`: outputs and
 // their consistency (P = I - proj_left proj_right, X_erased = eraser(X), the
-// output loads as an Eraser), the holdout mask and what probe does with it,
-// and one malformed input per validation branch (each an InputError).
+// output loads as an Eraser), the same output whatever the chunk size erase
+// streams in, the holdout mask and what probe does with it, and one malformed
+// input per validation branch (each an InputError).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
 #include "editors/eraser.h"
 #include "editors/erasure_files.h"
+#include "editors/labeled_data.h"
 #include "harness/input_error.h"
 #include "harness/safetensors_reader.h"
 #include "harness/safetensors_writer.h"
@@ -62,6 +66,75 @@ TEST(EraseFile, StreamedBatchesGiveTheSameEraser) {
   const auto b = harness::SafetensorsFile::open(dir / "b.safetensors");
   EXPECT_LT(max_diff(a->tensor("P"), b->tensor("P")), 1e-10);
   EXPECT_LT(max_diff(a->tensor("X_erased"), b->tensor("X_erased")), 1e-10);
+}
+
+// `erase` reads X and writes X_erased in chunks of --batch-size rows: the chunk
+// size moves the statistics by rounding only, so X_erased and the report stay
+// the same, with and without a holdout; and X_erased is the stored eraser applied
+// to X in one shot.
+TEST(EraseFile, OutputIsUnchangedByChunkSize) {
+  TempDir dir;
+  const auto in = write_xz(dir, concept_tensors(1000, 6, 3));
+  const at::Tensor x = harness::SafetensorsFile::open(in)->tensor("X").to(at::kDouble);
+  for (const double holdout : {0.0, 0.3}) {
+    nlohmann::json first;
+    at::Tensor first_erased;
+    for (const int64_t rows : {0, 1, 7, 64, 999}) {
+      SCOPED_TRACE(::testing::Message() << "holdout " << holdout << ", rows " << rows);
+      editors::EraseFileOptions opts;
+      opts.batch_size = rows;
+      opts.holdout = holdout;
+      const auto path = dir / ("out_" + std::to_string(rows) + ".safetensors");
+      const auto report = editors::erase_file(in, path, opts);
+      const auto out = harness::SafetensorsFile::open(path);
+      const at::Tensor erased = out->tensor("X_erased");
+      EXPECT_LT(max_diff(erased, editors::Eraser::load(path).apply(x).to(at::kFloat)), 1e-6);
+      if (!first_erased.defined()) {
+        first = report;
+        first_erased = erased.clone();
+        continue;
+      }
+      EXPECT_LT(max_diff(erased, first_erased), 1e-6);  // a float ulp at most
+      EXPECT_EQ(report["n_fit"], first["n_fit"]);
+      for (const char* key : {"max_abs_cov_xz_before", "mean_squared_change"}) {
+        EXPECT_NEAR(report[key].get<double>(), first[key].get<double>(), 1e-12 * first[key].get<double>()) << key;
+      }
+      EXPECT_LT(report["max_abs_cov_xz_after"].get<double>(), 1e-6);
+    }
+  }
+}
+
+// The finiteness check runs in row chunks (no bool copy of X): a bad value past
+// the first chunk is still found and named by its row.
+TEST(EraseFile, FindsANonFiniteValuePastTheFirstChunk) {
+  const int64_t d = int64_t{1} << 17;  // chunks of 32 rows
+  at::Tensor x = at::zeros({40, d});
+  x[37][d - 1] = std::numeric_limits<float>::infinity();
+  const at::Tensor z = at::arange(40, at::kLong) % 2;
+  try {
+    editors::validate_labeled(x, z, {"in.safetensors"});
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf in row 37"), std::string::npos) << e.what();
+  }
+}
+
+// erase checks finiteness chunk by chunk in its fit pass: a NaN in a later
+// chunk is named by its row, and nothing is written.
+TEST(EraseFile, RejectsANonFiniteValueInALaterChunk) {
+  TempDir dir;
+  auto tensors = concept_tensors(600, 6, 3);
+  tensors[0].second[500][2] = std::numeric_limits<float>::quiet_NaN();
+  const auto in = write_xz(dir, tensors);
+  editors::EraseFileOptions opts;
+  opts.batch_size = 64;
+  try {
+    editors::erase_file(in, dir / "out.safetensors", opts);
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf in row 500"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.safetensors"));
 }
 
 TEST(EraseFile, OrthAndOracleMethods) {

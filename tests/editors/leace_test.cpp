@@ -112,6 +112,36 @@ INSTANTIATE_TEST_SUITE_P(AllOptions, LeaceGuarantees,
                                             ::testing::Bool(), ::testing::Bool()),
                          combo_name);
 
+// The invariant streamed `erase` rests on: statistics accumulated chunk by chunk
+// (any chunk size) equal the one-shot ones to rounding.
+TEST(LeaceStatistics, ChunkedEqualsOneShot) {
+  const int64_t k = 5;
+  const auto data = make_concept({.n = 3000, .d = 24, .k = k, .linear = 2.0, .seed = 7});
+  const auto whole = editors::accumulate_statistics(data);
+  for (int64_t batch : {1, 7, 256, 2999}) {
+    SCOPED_TRACE(batch);
+    const auto s = editors::accumulate_statistics(data, batch);
+    EXPECT_EQ(s.count(), whole.count());
+    EXPECT_TRUE(at::equal(s.class_counts(), whole.class_counts()));
+    EXPECT_LT(max_diff(s.mean_x(), whole.mean_x()), 1e-13);
+    EXPECT_LT(max_diff(s.mean_z(), whole.mean_z()), 1e-13);
+    for (const bool shrinkage : {false, true}) {
+      EXPECT_LT(max_diff(s.sigma_xx(shrinkage).sigma, whole.sigma_xx(shrinkage).sigma), 1e-12);
+    }
+    EXPECT_LT(max_diff(s.sigma_xz(), whole.sigma_xz()), 1e-13);
+    EXPECT_LT(max_diff(s.sigma_zz(), whole.sigma_zz()), 1e-13);
+  }
+  // The cross-only statistics (erase's after-erasure check) give the same Σ_XZ
+  // and refuse what they do not keep.
+  editors::LeaceStatistics cross(data.dim(), k, at::kCPU, editors::Moments::kCrossOnly);
+  for (int64_t start = 0; start < data.size(); start += 100) {
+    cross.update(data.x.narrow(0, start, 100), data.z.narrow(0, start, 100));
+  }
+  EXPECT_LT(max_diff(cross.sigma_xz(), whole.sigma_xz()), 1e-13);
+  EXPECT_THROW(cross.sigma_xx(true), c10::Error);
+  EXPECT_THROW(cross.merge(whole), c10::Error);
+}
+
 TEST(Leace, ChangesLessThanOrthAndOracleLessThanLeace) {
   for (int64_t k : {2, 5}) {
     const auto data = make_concept({.n = 3000, .d = 24, .k = k, .linear = 2.0, .seed = 11});

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -233,6 +234,39 @@ TEST(SafetensorsWriter, RejectsBadInputAndKeepsExistingFile) {
   EXPECT_EQ(slurp(p), before);
   EXPECT_EQ(std::distance(fs::directory_iterator(p.parent_path()), fs::directory_iterator{}), 1)
       << "no temporaries left behind";
+}
+
+// A streamed tensor (erase's X_erased) gives the same bytes as the whole tensor,
+// in whatever chunks it comes; chunks that do not cover it exactly are refused
+// and leave the existing file as it was.
+TEST(SafetensorsWriter, StreamedTensorWritesTheSameBytesAsTheWholeOne) {
+  const fs::path dir = test_dir();
+  const at::Tensor big = at::randn({10, 3});
+  const at::Tensor small = at::arange(4, at::kLong);
+  write_safetensors(dir / "whole.safetensors", {{"b", big}, {"a", small}}, {{"k", "v"}});
+  const auto streamed = [&](std::vector<int64_t> chunks) {
+    return editgate::harness::StreamedTensor{
+        "b", at::kFloat, {10, 3}, [&big, chunks](const std::function<void(const at::Tensor&)>& write) {
+          int64_t start = 0;
+          for (const int64_t len : chunks) {
+            write(start + len <= 10 ? big.narrow(0, start, len) : at::zeros({len, 3}));  // past the end: too many rows
+            start += len;
+          }
+        }};
+  };
+  for (const auto& chunks : std::vector<std::vector<int64_t>>{{10}, {1, 2, 3, 4}, {0, 7, 3}}) {
+    write_safetensors(dir / "streamed.safetensors", {{"a", small}}, {streamed(chunks)}, {{"k", "v"}});
+    EXPECT_EQ(slurp(dir / "streamed.safetensors"), slurp(dir / "whole.safetensors")) << chunks.size() << " chunks";
+  }
+  const std::string before = slurp(dir / "streamed.safetensors");
+  for (const auto& chunks : std::vector<std::vector<int64_t>>{{9}, {5, 5, 1}}) {
+    try {
+      write_safetensors(dir / "streamed.safetensors", {{"a", small}}, {streamed(chunks)});
+      ADD_FAILURE() << "chunks that miss the shape were accepted";
+    } catch (const c10::Error&) {
+    }
+  }
+  EXPECT_EQ(slurp(dir / "streamed.safetensors"), before);
 }
 
 TEST(SafetensorsConformance, ReadsFilesWrittenByPythonSafetensors) {
