@@ -140,10 +140,11 @@ TEST_F(SmolLM2Edits, RomeSingleEdits) {
   print_rates(fmt::format("ROME, {} single edits at layer {}", n, h.layer), rates, corpus_path_);
   std::cout << fmt::format("  generation entropy {:.3f} edited vs {:.3f} base (drop {:.1f} %)\n", entropy,
                            base_entropy, 100 * (1 - entropy / base_entropy));
-  // ROME's own published floor on GPT-2 XL is efficacy 1.00 and paraphrase
-  // 0.96; the bounds below are the ones editgate's default gates hold an edit to.
+  // The default gates' bounds. Measured 2026-12-05 on 30 edits with corpus_2k:
+  // efficacy 0.900, unrelated kept 0.889, so this fails; docs/real-models.md has
+  // the corpus comparison and why the update, not the scorer, is at fault.
   EXPECT_GE(rates.efficacy(), 0.90);
-  EXPECT_GE(rates.preservation(), 0.97);
+  EXPECT_GE(rates.preservation(), 0.99);
 }
 
 // ROME's collateral against the text behind C: each edit's v* is found once and
@@ -217,7 +218,7 @@ TEST_F(SmolLM2Edits, MemitBatch) {
   scorer.score(*tm_, 0, requests_.size(), rates);
   print_rates(fmt::format("MEMIT, {} edits in one batch", n), rates, corpus_path_);
   EXPECT_GE(rates.efficacy(), 0.90);
-  EXPECT_GE(rates.preservation(), 0.97);
+  EXPECT_GE(rates.preservation(), 0.99);
 }
 
 }  // namespace
