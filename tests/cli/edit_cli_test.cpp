@@ -263,7 +263,9 @@ TEST_P(EditCliArch, TraceAndDebugCoverEveryLayer) {
   // Gemma's path starts at an all-zero layer-0 input, where F jumps as the first
   // RMSNorm leaves its eps region: 64 midpoints do not resolve it and debug says
   // so (DebugAnalysis.GemmaBaselineRemovesTheScaledEmbeddings).
-  if (GetParam() != "gemma3_text") EXPECT_TRUE(dj["integrated_gradients"]["complete"].get<bool>());
+  if (GetParam() != "gemma3_text") {
+    EXPECT_TRUE(dj["integrated_gradients"]["complete"].get<bool>());
+  }
   EXPECT_TRUE(dj["integrated_gradients"]["complete"].is_boolean());
 }
 
