@@ -20,7 +20,6 @@
 
 #include "editors/context_templates.h"
 #include "editors/edit_hparams.h"
-#include "editors/embedded_hparams.h"
 #include "editors/eraser_hook.h"
 #include "editors/grace.h"
 #include "editors/memit.h"
@@ -38,12 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json hparams(const std::string& method) {
-  std::string env = "EDITGATE_" + method + "_HPARAMS";
-  for (auto& c : env) c = static_cast<char>(std::toupper(c));
-  if (const char* f = std::getenv(env.c_str()); f != nullptr && *f != '\0') return editors::read_hparams_file(f);
-  return json::parse(*editors::embedded_hparams(method + "/fixture"));
-}
+json hparams(const std::string& method) { return method_hparams(method, "fixture"); }
 
 int64_t env_int(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
@@ -71,14 +65,6 @@ std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const fs::path&
     out[s.layer] = s.mom2;
   }
   return out;
-}
-
-void record(const EditRates& r) {
-  ::testing::Test::RecordProperty("efficacy", std::to_string(r.efficacy()));
-  ::testing::Test::RecordProperty("paraphrase", std::to_string(r.paraphrase()));
-  ::testing::Test::RecordProperty("neighborhood", std::to_string(r.neighborhood()));
-  ::testing::Test::RecordProperty("preservation", std::to_string(r.preservation()));
-  ::testing::Test::RecordProperty("median_seconds", std::to_string(r.median_seconds()));
 }
 
 class FixtureEdits : public ::testing::Test {
@@ -121,7 +107,7 @@ TEST_F(FixtureEdits, RomeSingleEdits) {
   const double mean_steps = static_cast<double>(steps) / static_cast<double>(requests.size());
   std::cout << rates.summary("ROME layer " + std::to_string(h.layer) + ", " + std::to_string(requests.size()) + " single edits")
             << fmt::format(" ({:.2f} forward passes per edit)", mean_steps) << "\n";
-  record(rates);
+  record_rates(rates);
   ::testing::Test::RecordProperty("mean_steps", std::to_string(mean_steps));
   // Issue 4's targets. The committed fixture meets them at layer 0 with clamp
   // 1.25 (100 edits: efficacy 0.99, paraphrase 0.975, neighbourhood 0.993,
@@ -146,7 +132,7 @@ TEST_F(FixtureEdits, GraceSingleEdits) {
   }
   tm_->install_codebook(harness::Codebook::empty(tm_->model().config(), h.layer));
   std::cout << rates.summary(fmt::format("GRACE layer {} eps {}, {} single edits", h.layer, h.eps, requests.size())) << "\n";
-  record(rates);
+  record_rates(rates);
   EXPECT_GE(rates.efficacy(), 0.99);
   EXPECT_GE(rates.preservation(), 0.99);
 }
@@ -207,7 +193,7 @@ TEST_F(FixtureEdits, GraceCodebook) {
             << ", mean final target NLL " << nll / static_cast<double>(requests.size()) << ";";
   for (const auto& [a, n] : actions) std::cout << " " << a << " " << n;
   std::cout << "\n";
-  record(rates);
+  record_rates(rates);
   ::testing::Test::RecordProperty("codebook_entries", std::to_string(codebook.size()));
   // No issue targets for GRACE: the expectation is the ROME gate's efficacy
   // and preservation (a codebook hit is exact); paraphrase is reported only.
@@ -275,7 +261,7 @@ EditRates batch_rounds(harness::TextModel& tm, const fs::path& dir, const std::s
   const std::string what = rounds == 1 ? fmt::format("{} {} edits in one batch", method, n)
                                        : fmt::format("{} {} rounds of {} edits", method, rounds, per_round);
   std::cout << rates.summary(what) << fmt::format(" ({:.2f} forward passes per request)\n", steps);
-  record(rates);
+  record_rates(rates);
   ::testing::Test::RecordProperty("mean_steps", std::to_string(steps));
   return rates;
 }

@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
+#include "editors/edit_hparams.h"
+#include "editors/embedded_hparams.h"
 #include "harness/scoring.h"
 
 namespace editgate::testing {
@@ -18,6 +23,21 @@ std::optional<std::filesystem::path> fixture_dir() {
   if (const char* env = std::getenv("EDITGATE_FIXTURE_DIR"); env != nullptr && *env != '\0') dir = env;
   if (!std::filesystem::exists(dir / "model.safetensors") || !std::filesystem::exists(dir / "requests")) return std::nullopt;
   return dir;
+}
+
+nlohmann::json method_hparams(const std::string& method, const std::string& model) {
+  std::string env = "EDITGATE_" + method + "_HPARAMS";
+  for (auto& c : env) c = static_cast<char>(std::toupper(c));
+  if (const char* f = std::getenv(env.c_str()); f != nullptr && *f != '\0') return editors::read_hparams_file(f);
+  return nlohmann::json::parse(*editors::embedded_hparams(method + "/" + model));
+}
+
+void record_rates(const EditRates& r) {
+  ::testing::Test::RecordProperty("efficacy", std::to_string(r.efficacy()));
+  ::testing::Test::RecordProperty("paraphrase", std::to_string(r.paraphrase()));
+  ::testing::Test::RecordProperty("neighborhood", std::to_string(r.neighborhood()));
+  ::testing::Test::RecordProperty("preservation", std::to_string(r.preservation()));
+  ::testing::Test::RecordProperty("median_seconds", std::to_string(r.median_seconds()));
 }
 
 double EditRates::median_seconds() const {

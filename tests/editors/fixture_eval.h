@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "editors/edit_request.h"
 #include "harness/text_model.h"
 
@@ -42,6 +44,13 @@ struct EditRates {
   double median_seconds() const;
   std::string summary(const std::string& label) const;
 };
+
+/// The hyperparameters of `method` for `model`: the file named by
+/// $EDITGATE_{METHOD}_HPARAMS, else the embedded editors/hparams/{method}/{model}.json.
+nlohmann::json method_hparams(const std::string& method, const std::string& model);
+
+/// Records the four rates and the median time as test properties (JUnit XML).
+void record_rates(const EditRates& r);
 
 /// Top-1 next token after each prompt (batched).
 std::vector<int64_t> top1(harness::TextModel& model, const std::vector<std::string>& prompts);

@@ -26,7 +26,6 @@
 
 #include "editors/context_templates.h"
 #include "editors/edit_hparams.h"
-#include "editors/embedded_hparams.h"
 #include "editors/memit.h"
 #include "editors/probe_metrics.h"
 #include "editors/rome.h"
@@ -49,12 +48,7 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
-nlohmann::json hparams(const std::string& method) {
-  std::string env = "EDITGATE_" + method + "_HPARAMS";
-  for (auto& c : env) c = static_cast<char>(std::toupper(c));
-  const auto file = env_or(env.c_str(), "");
-  return file.empty() ? nlohmann::json::parse(*editors::embedded_hparams(method + "/smollm2")) : editors::read_hparams_file(file);
-}
+nlohmann::json hparams(const std::string& method) { return method_hparams(method, "smollm2"); }
 
 std::string rate_with_interval(const char* name, int64_t hits, int64_t n) {
   const auto ci = editors::wilson_interval(hits, n);
@@ -69,10 +63,7 @@ void print_rates(const std::string& label, const EditRates& r, const std::string
             << rate_with_interval("unrelated kept", r.preservation_hits, r.preservation_n) << "\n  "
             << rate_with_interval("edited subjects' other facts kept", r.same_subject_hits, r.same_subject_n) << "\n  "
             << fmt::format("median {:.2f} s per {}", r.median_seconds(), r.time_unit) << "\n";
-  ::testing::Test::RecordProperty("efficacy", std::to_string(r.efficacy()));
-  ::testing::Test::RecordProperty("paraphrase", std::to_string(r.paraphrase()));
-  ::testing::Test::RecordProperty("neighborhood", std::to_string(r.neighborhood()));
-  ::testing::Test::RecordProperty("preservation", std::to_string(r.preservation()));
+  record_rates(r);
 }
 
 // ROME's fluency measure: mean n-gram entropy of greedy continuations.
@@ -94,14 +85,15 @@ class SmolLM2Edits : public ::testing::Test {
     requests_ = editors::load_counterfact_requests(
         env_or("EDITGATE_SMOLLM2_FACTS", (kDir / "requests" / "facts.counterfact.json").string()));
   }
-  std::map<int64_t, at::Tensor> statistics(const std::vector<int64_t>& layers, const editors::Mom2Params& m) {
+  std::map<int64_t, at::Tensor> statistics(const std::vector<int64_t>& layers, const editors::Mom2Params& m,
+                                           const std::string& corpus) {
     editors::SecondMomentOptions o;
     o.layers = layers;
     o.max_tokens = m.max_tokens;
     o.cache_dir = editors::default_stats_cache_dir();
     o.weights_sha256 = tm_->loaded().weights_sha256;
     std::map<int64_t, at::Tensor> out;
-    for (auto& s : editors::compute_second_moments(*tm_, editors::TextCorpus::from_file(corpus_path_), o)) {
+    for (auto& s : editors::compute_second_moments(*tm_, editors::TextCorpus::from_file(corpus), o)) {
       std::cout << fmt::format("C at layer {}: {} tokens, {} ({:.1f} s)\n", s.layer, s.n_tokens,
                                s.from_cache ? "from the cache" : "computed", s.seconds);
       out[s.layer] = s.mom2;
@@ -120,7 +112,7 @@ TEST_F(SmolLM2Edits, RomeSingleEdits) {
   ASSERT_GE(static_cast<int64_t>(requests_.size()), n);
   requests_.resize(static_cast<size_t>(n));
   const EditScorer scorer(*tm_, requests_, preservation_facts(kDir, 1000));
-  const auto mom2 = statistics({h.layer}, h.mom2);
+  const auto mom2 = statistics({h.layer}, h.mom2, corpus_path_);
   const auto c_inv = editors::rome_inverse_mom2(mom2.at(h.layer), h.mom2.ridge);
   const auto templates = editors::sample_context_templates(*tm_, h.context, 0);
   std::vector<std::string> fluency_prompts;
@@ -178,8 +170,7 @@ TEST_F(SmolLM2Edits, RomeCollateralByCorpus) {
       c_invs.emplace_back();
       continue;
     }
-    corpus_path_ = file;
-    c_invs.push_back(editors::rome_inverse_mom2(statistics({h.layer}, h.mom2).at(h.layer), h.mom2.ridge));
+    c_invs.push_back(editors::rome_inverse_mom2(statistics({h.layer}, h.mom2, file).at(h.layer), h.mom2.ridge));
   }
   const EditScorer scorer(*tm_, requests_, preservation_facts(kDir, 1000));
   const auto templates = editors::sample_context_templates(*tm_, h.context, 0);
@@ -214,7 +205,7 @@ TEST_F(SmolLM2Edits, MemitBatch) {
   ASSERT_GE(static_cast<int64_t>(requests_.size()), n);
   requests_.resize(static_cast<size_t>(n));
   const EditScorer scorer(*tm_, requests_, preservation_facts(kDir, 1000));
-  const auto mom2 = statistics(h.layers, h.mom2);
+  const auto mom2 = statistics(h.layers, h.mom2, corpus_path_);
   const auto templates = editors::sample_context_templates(*tm_, h.context, 0);
   EditRates rates;
   rates.time_unit = "batch";
