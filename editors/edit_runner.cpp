@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "editors/embedded_hparams.h"
 #include "editors/fine_tune.h"
 #include "editors/grace.h"
+#include "editors/key_position_warnings.h"
 #include "editors/memit.h"
 #include "editors/mend.h"
 #include "editors/mend_editor_file.h"
@@ -38,6 +40,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The methods that read an edit's key at the subject's last token (the others
+// train on the whole prompt or key on its last token).
+bool keys_on_subject_last(const std::string& method) {
+  return method == "rome" || method == "memit" || method == "alphaedit";
+}
 
 void check_layers(const std::vector<int64_t>& layers, int64_t n_layers, const std::string& source) {
   for (int64_t l : layers) {
@@ -431,6 +439,10 @@ EditManifest run_edit(harness::TextModel& tm, const EditJob& job) {
   man.base_weights_sha256 = tm.loaded().weights_sha256;
   man.device = model.device().str();
   man.compute_dtype = std::string(c10::toString(model.parameters().begin()->second.scalar_type()));
+  if (keys_on_subject_last(job.method)) {
+    man.warnings = key_position_warnings(tm, job.requests);
+    for (const auto& w : man.warnings) std::cerr << "edit: warning: " << w << "\n";
+  }
 
   // Snapshot the weights the method will edit (stored dtype) to measure the
   // deltas, and every parameter's version counter: an in-place write anywhere

@@ -22,6 +22,7 @@ h1 { margin-bottom: 4px; } h2 { margin-top: 32px; border-bottom: 1px solid #ddd;
 .verdict { font-size: 22px; font-weight: bold; padding: 14px 18px; border-radius: 6px; margin: 16px 0; }
 .verdict.pass { background: #e3f4e8; color: #1b6b34; border: 2px solid #2e9e4f; }
 .verdict.fail { background: #fbe5e3; color: #9b1c12; border: 2px solid #d0392b; }
+.warnings { background: #fff6dc; border: 1px solid #e0b84c; border-radius: 6px; padding: 8px 14px; margin: 8px 0; }
 .verdict .counts { font-size: 14px; font-weight: normal; color: #333; margin-top: 4px; }
 table { border-collapse: collapse; margin: 8px 0 16px 0; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
@@ -75,6 +76,15 @@ void verdict(std::string& h, const harness::RunReport& r) {
            std::to_string(skipped) + " skipped), " + std::to_string(cases) + " cases (" +
            std::to_string(cases_failed) + " failed)") +
        "</div></div>\n";
+}
+
+// The editor's own warnings, under the verdict: they say why a gate may fail.
+void warnings_section(std::string& h, const harness::RunReport& r) {
+  const auto warnings = edit_warnings(r);
+  if (warnings.empty()) return;
+  h += "<div class=\"warnings\" id=\"warnings\"><strong>The editor warned:</strong><ul>\n";
+  for (const auto& w : warnings) h += "<li>" + esc(w) + "</li>\n";
+  h += "</ul></div>\n";
 }
 
 void gate_table(std::string& h, const harness::RunReport& r) {
@@ -241,6 +251,7 @@ std::string report_html(const harness::RunReport& r) {
            (r.meta.timestamp.empty() ? "" : ", " + r.meta.timestamp)) +
        "</p>\n";
   verdict(h, r);
+  warnings_section(h, r);
   gate_table(h, r);
   if (!r.suites.empty()) {
     h += "<nav>";

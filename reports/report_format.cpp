@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 namespace editgate::reports {
 namespace {
 
@@ -206,6 +208,17 @@ std::string junit_timestamp(const std::string& timestamp) {
 
 std::string report_hostname(const harness::RunMetadata& meta) {
   return meta.hostname.empty() ? "localhost" : meta.hostname;
+}
+
+std::vector<std::string> edit_warnings(const harness::RunReport& report) {
+  std::vector<std::string> out;
+  if (report.meta.rerun_json.empty()) return out;
+  const auto rerun = nlohmann::json::parse(report.meta.rerun_json, nullptr, false);
+  if (!rerun.is_object() || !rerun.contains("edit")) return out;
+  for (const auto& w : rerun["edit"].value("warnings", nlohmann::json::array())) {
+    if (w.is_string()) out.push_back(w.get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace editgate::reports

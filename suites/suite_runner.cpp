@@ -63,7 +63,7 @@ std::string rerun_record(const RunConfig& config, const CaseSet& cases, const st
     editors::parse_manifest(harness::parse_json_strict(text, manifest.string()), manifest.string());
     const auto m = harness::parse_ordered_json_strict(text, manifest.string());
     ordered_json edit = ordered_json::object();
-    for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "editgate_version"}) {
+    for (const char* key : {"method", "hparams", "hparams_source", "seed", "context_templates", "warnings", "editgate_version"}) {
       if (m.contains(key)) edit[key] = m[key];
     }
     j["edit"] = std::move(edit);

@@ -1,9 +1,12 @@
 #include "reports/report_format.h"
+#include "reports/write_reports.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -21,6 +24,16 @@ GateResult min_gate(double value, double bound, const std::string& on) {
   g.tested_value = on == "wilson_lower" ? *g.measured.ci_low : g.measured.value;
   g.passed = g.tested_value >= bound;
   return g;
+}
+
+TEST(ReportFormat, EditWarningsComeFromTheRecordedManifest) {
+  editgate::harness::RunReport report;
+  EXPECT_TRUE(edit_warnings(report).empty());  // no rerun record at all
+  report.meta.rerun_json = nlohmann::json({{"edit", {{"method", "rome"}}}}).dump();
+  EXPECT_TRUE(edit_warnings(report).empty());
+  report.meta.rerun_json = nlohmann::json({{"edit", {{"warnings", {"case 7: a warning"}}}}}).dump();
+  EXPECT_EQ(edit_warnings(report), std::vector<std::string>{"case 7: a warning"});
+  EXPECT_NE(summary_table(report).find("edit warning: case 7: a warning"), std::string::npos);
 }
 
 TEST(ReportFormat, FormatsValuesCompactly) {
