@@ -59,7 +59,8 @@ void register_gate_commands(CLI::App& app, int& exit_code) {
   {
     auto* cmd = app.add_subcommand("gate",
                                    "Run the suites on an edited checkpoint against its base, apply the gates, write "
-                                   "report.json, junit.xml and report.html. Exit 0 pass, 1 a gate failed, 2 bad input");
+                                   "report.json, junit.xml and report.html. Exit 0 pass, 1 a gate failed "
+                                   "(or no enforced gate had data), 2 bad input");
     auto f = std::make_shared<GateFlags>();
     cmd->add_option("--base", f->config.base_dir, "base checkpoint directory, .gguf file, smollm2 or gemma3")->required()->transform(model_path_validator());
     cmd->add_option("--edited", f->config.edited_dir, "edited checkpoint directory")

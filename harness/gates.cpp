@@ -73,6 +73,55 @@ GateRule parse_rule(const json& r, const std::string& path, size_t i) {
   return g;
 }
 
+// The number a rule compares with its bound: the point estimate or a Wilson
+// bound (non-rates have no interval and use the value), as a drop from the
+// base for max_drop_vs_base.
+double tested_value(const GateRule& rule, const Metric& m, const Metric* base) {
+  double tested = m.value;
+  if (rule.on == "wilson_lower") tested = m.ci_low.value_or(m.value);
+  if (rule.on == "wilson_upper") tested = m.ci_high.value_or(m.value);
+  return base ? base->value - tested : tested;
+}
+
+GateResult evaluate_rule(const GateRule& rule, const SuiteResult& suite, const std::string& spec_path) {
+  const Metric* m = find_metric(suite, rule.metric);
+  if (m == nullptr) {
+    throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric of " + rule.suite + ": " + metric_names(suite),
+                     "'" + rule.metric + "'");
+  }
+  const Metric* base = nullptr;
+  if (rule.bound_kind == "max_drop_vs_base") {
+    base = find_metric(suite, rule.metric + "_base");
+    if (base == nullptr) {
+      throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric with a base value (" + rule.metric + "_base)",
+                       "none");
+    }
+  }
+  GateResult g;
+  g.suite = rule.suite;
+  g.metric = rule.metric;
+  g.bound_kind = rule.bound_kind;
+  g.bound = rule.bound;
+  g.on = rule.on;
+  g.report_only = rule.report_only;
+  g.measured = *m;
+  g.tested_value = tested_value(rule, *m, base);
+  // A rate over no trials is 0 by convention, not a measurement: comparing it
+  // would fail a min gate (and pass a max gate) on nothing. Any side of a drop
+  // without data leaves the drop unknown.
+  g.no_data = has_no_data(*m) || (base != nullptr && has_no_data(*base));
+  g.passed = !g.no_data && (rule.bound_kind == "min" ? g.tested_value >= rule.bound : g.tested_value <= rule.bound);
+  return g;
+}
+
+// No-data gates are neutral, but a run whose every enforced gate lacks data
+// has shown nothing, so it must not pass by default.
+bool verdict(const std::vector<GateResult>& gates) {
+  const bool any_failed = std::any_of(gates.begin(), gates.end(),
+                                      [](const GateResult& g) { return !g.report_only && gate_failed(g); });
+  return !any_failed && !enforced_gates_lack_data(gates);
+}
+
 }  // namespace
 
 GateSpec GateSpec::from_json(const json& j, const std::string& path) {
@@ -127,40 +176,9 @@ void evaluate_gates(const GateSpec& spec, RunReport& report, const std::string& 
       if (s.name == rule.suite) suite = &s;
     }
     if (suite == nullptr || suite->skipped) continue;
-    const Metric* m = find_metric(*suite, rule.metric);
-    if (m == nullptr) {
-      throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric of " + rule.suite + ": " + metric_names(*suite),
-                       "'" + rule.metric + "'");
-    }
-    GateResult g;
-    g.suite = rule.suite;
-    g.metric = rule.metric;
-    g.bound_kind = rule.bound_kind;
-    g.bound = rule.bound;
-    g.on = rule.on;
-    g.report_only = rule.report_only;
-    g.measured = *m;
-    double tested = m->value;
-    if (rule.on == "wilson_lower") tested = m->ci_low.value_or(m->value);
-    if (rule.on == "wilson_upper") tested = m->ci_high.value_or(m->value);
-    if (rule.bound_kind == "max_drop_vs_base") {
-      const Metric* base = find_metric(*suite, rule.metric + "_base");
-      if (base == nullptr) {
-        throw InputError(spec_path, rule.suite + "." + rule.metric, "a metric with a base value (" + rule.metric + "_base)",
-                         "none");
-      }
-      tested = base->value - tested;
-      g.passed = tested <= rule.bound;
-    } else if (rule.bound_kind == "min") {
-      g.passed = tested >= rule.bound;
-    } else {
-      g.passed = tested <= rule.bound;
-    }
-    g.tested_value = tested;
-    report.gates.push_back(g);
+    report.gates.push_back(evaluate_rule(rule, *suite, spec_path));
   }
-  report.passed = true;
-  for (const auto& g : report.gates) report.passed = report.passed && (g.passed || g.report_only);
+  report.passed = verdict(report.gates);
 }
 
 }  // namespace editgate::harness

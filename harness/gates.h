@@ -46,7 +46,9 @@ struct GateSpec {
 // Fills report.gates and report.passed. A rule whose suite did not run (absent
 // or skipped) is dropped, so a spec can cover suites a run does not select; a
 // rule naming a metric the suite does not produce is an InputError listing the
-// metrics it does produce (`spec_path` names the file).
+// metrics it does produce (`spec_path` names the file). A gate on a rate over
+// n = 0 trials (or whose max_drop_vs_base base is one) is no_data: neither
+// passed nor failed; RunReport::passed says how that enters the verdict.
 void evaluate_gates(const GateSpec& spec, RunReport& report, const std::string& spec_path = "gate spec");
 
 }  // namespace editgate::harness

@@ -12,6 +12,7 @@ Metric rate_metric(std::string name, int64_t successes, int64_t n, std::string f
   m.family = std::move(family);
   m.description = std::move(description);
   m.n = n;
+  m.is_rate = true;
   if (n <= 0) {
     m.value = 0;
     return m;  // no trials: no interval
@@ -26,6 +27,20 @@ Metric rate_metric(std::string name, int64_t successes, int64_t n, std::string f
   m.ci_low = std::max(0.0, centre - half);
   m.ci_high = std::min(1.0, centre + half);
   return m;
+}
+
+bool has_no_data(const Metric& m) { return m.is_rate && m.n <= 0; }
+
+bool gate_failed(const GateResult& g) { return !g.passed && !g.no_data; }
+
+bool enforced_gates_lack_data(const std::vector<GateResult>& gates) {
+  bool any_enforced = false;
+  for (const auto& g : gates) {
+    if (g.report_only) continue;
+    if (!g.no_data) return false;
+    any_enforced = true;
+  }
+  return any_enforced;
 }
 
 std::string utc_timestamp_now() {

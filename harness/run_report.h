@@ -14,7 +14,8 @@
 namespace editgate::harness {
 
 // A measured quantity. Rates carry n and a Wilson 95 % interval; other
-// quantities (a mean NLL, an entropy) leave n = 0 and the interval empty.
+// quantities (a mean NLL, an entropy) leave n = 0 and the interval empty, so
+// `is_rate` tells a rate over no trials (no data) from a quantity that has no n.
 struct Metric {
   std::string name;         // "efficacy_top1", "neighborhood_keeps_old", ...
   double value = 0;
@@ -23,7 +24,11 @@ struct Metric {
   std::optional<double> ci_high;  // Wilson 95 % upper bound (rates only)
   std::string family;       // "counterfact" | "easyedit" | "" — which convention defines it
   std::string description;  // one line for tables and tooltips
+  bool is_rate = false;     // a proportion of n trials (rate_metric, probe accuracies)
 };
+
+// A rate over no trials: its value (0) measures nothing, so no gate can decide on it.
+bool has_no_data(const Metric& m);
 
 // Wilson score interval at 95 % (z = 1.96) for k successes in n trials.
 Metric rate_metric(std::string name, int64_t successes, int64_t n, std::string family = {},
@@ -59,8 +64,19 @@ struct GateResult {
   double tested_value = 0; // the number compared with the bound
   Metric measured;         // value, interval, n
   bool passed = false;
+  // The metric (or, for max_drop_vs_base, its base) is a rate over n = 0 trials:
+  // the gate neither passed nor failed (`passed` stays false) and does not
+  // fail the run on its own; see RunReport::passed.
+  bool no_data = false;
   bool report_only = false;  // shown, never fails the run
 };
+
+// Failed, as opposed to passed or without data.
+bool gate_failed(const GateResult& g);
+
+// There are enforced (non-report-only) gates and every one is no_data: the run
+// measured nothing it is gated on, which RunReport::passed does not pass.
+bool enforced_gates_lack_data(const std::vector<GateResult>& gates);
 
 struct RunMetadata {
   std::string editgate_version;
@@ -85,7 +101,10 @@ struct RunReport {
   RunMetadata meta;
   std::vector<SuiteResult> suites;
   std::vector<GateResult> gates;
-  bool passed = false;  // every non-report-only gate holds
+  // No enforced (non-report-only) gate failed, and unless there are none, at
+  // least one of them had data: no-data gates are neutral, but a run that
+  // measured nothing for any of its enforced gates does not pass.
+  bool passed = false;
   // Extra figures for the HTML report (causal-tracing heatmap, CoT curve, ...),
   // as JSON text keyed by figure name; writers that do not know a figure skip it.
   std::map<std::string, std::string> figures;

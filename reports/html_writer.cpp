@@ -30,7 +30,7 @@ th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.fail td { background: #fdf0ee; }
 .mark.pass { color: #1b6b34; font-weight: bold; } .mark.fail { color: #b0281b; font-weight: bold; }
-.mark.ro { color: #a06000; font-weight: bold; }
+.mark.ro { color: #a06000; font-weight: bold; } .mark.nodata { color: #555; font-style: italic; }
 .badge { font-size: 13px; padding: 2px 8px; border-radius: 10px; margin-left: 8px; vertical-align: middle; }
 .badge.passed { background: #e3f4e8; color: #1b6b34; } .badge.failed { background: #fbe5e3; color: #9b1c12; }
 .badge.skipped { background: #eee; color: #555; }
@@ -54,24 +54,39 @@ std::string anchor(const std::string& suite) {
 
 std::string gate_mark(const harness::GateResult& g) {
   if (g.passed) return "<span class=\"mark pass\">\u2713 pass</span>";
+  if (g.no_data) return "<span class=\"mark nodata\">\u2013 no data (" + esc(gate_no_data_reason(g)) + ")</span>";
   if (g.report_only) return "<span class=\"mark ro\">\u2717 fail (report-only)</span>";
   return "<span class=\"mark fail\">\u2717 FAIL</span>";
 }
 
+// The verdict's headline: what passed, or why not.
+std::string verdict_line(const harness::RunReport& r) {
+  size_t failed = 0, no_data = 0;
+  for (const auto& g : r.gates) {
+    failed += (harness::gate_failed(g) && !g.report_only) ? 1 : 0;
+    no_data += g.no_data ? 1 : 0;
+  }
+  const std::string gates = std::to_string(r.gates.size());
+  if (r.passed) {
+    return no_data == 0 ? "PASS \u2014 every gate holds"
+                        : "PASS \u2014 every gate with data holds (" + std::to_string(no_data) + " of " + gates +
+                              " without data)";
+  }
+  if (failed > 0) return "FAIL \u2014 " + std::to_string(failed) + " of " + gates + " gates failed";
+  if (harness::enforced_gates_lack_data(r.gates)) return "FAIL \u2014 no data: no enforced gate had any (n = 0)";
+  return "FAIL";
+}
+
 void verdict(std::string& h, const harness::RunReport& r) {
-  size_t failed = 0, cases = 0, cases_failed = 0, skipped = 0;
-  for (const auto& g : r.gates) failed += (!g.passed && !g.report_only) ? 1 : 0;
+  size_t cases = 0, cases_failed = 0, skipped = 0;
   for (const auto& s : r.suites) {
     skipped += s.skipped ? 1 : 0;
     cases += s.cases.size();
     for (const auto& c : s.cases) cases_failed += c.passed ? 0 : 1;
   }
   const char* cls = r.passed ? "pass" : "fail";
-  std::string line = r.passed ? "PASS \u2014 every gate holds"
-                              : "FAIL \u2014 " + std::to_string(failed) + " of " + std::to_string(r.gates.size()) +
-                                    " gates failed";
-  if (!r.passed && failed == 0) line = "FAIL";
-  h += "<div class=\"verdict " + std::string(cls) + "\" id=\"verdict\">" + esc(line) + "<div class=\"counts\">" +
+  h += "<div class=\"verdict " + std::string(cls) + "\" id=\"verdict\">" + esc(verdict_line(r)) +
+       "<div class=\"counts\">" +
        esc(std::to_string(r.gates.size()) + " gates, " + std::to_string(r.suites.size()) + " suites (" +
            std::to_string(skipped) + " skipped), " + std::to_string(cases) + " cases (" +
            std::to_string(cases_failed) + " failed)") +
@@ -96,17 +111,21 @@ void gate_table(std::string& h, const harness::RunReport& r) {
   h += "<table><thead><tr><th>result</th><th>suite</th><th>metric</th><th>value</th><th>95% CI</th><th>n</th>"
        "<th>tested</th><th>bound</th></tr></thead><tbody>\n";
   for (const auto& g : r.gates) {
-    const bool bad = !g.passed && !g.report_only;
+    const bool bad = harness::gate_failed(g) && !g.report_only;
     h += bad ? "<tr class=\"fail\">" : "<tr>";
     h += "<td>" + gate_mark(g) + "</td>";
     h += "<td><a href=\"#" + anchor(g.suite) + "\">" + esc(g.suite) + "</a></td>";
-    h += cell(g.metric) + cell(format_value(g.measured.value), "num") + cell(format_interval(g.measured), "num");
-    h += cell(g.measured.n > 0 ? std::to_string(g.measured.n) : "", "num");
-    h += cell(gate_tested_label(g) + " " + format_value(g.tested_value));
+    // A rate over no trials shows its n (0) and no value: its 0 is a convention, not a measurement.
+    const bool empty_rate = harness::has_no_data(g.measured);
+    h += cell(g.metric) + cell(empty_rate ? "\u2013" : format_value(g.measured.value), "num") +
+         cell(format_interval(g.measured), "num");
+    h += cell(g.measured.n > 0 || empty_rate ? std::to_string(g.measured.n) : "", "num");
+    h += cell(g.no_data ? "not tested" : gate_tested_label(g) + " " + format_value(g.tested_value));
     h += cell(gate_rule(g, true));
     h += "</tr>\n";
   }
   h += "</tbody></table>\n";
+  // Each gate that did not pass (failed or without data), with its statement.
   bool any_failed = false;
   for (const auto& g : r.gates) any_failed = any_failed || !g.passed;
   if (!any_failed) return;

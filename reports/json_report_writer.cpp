@@ -42,6 +42,11 @@ json metadata_json(const harness::RunMetadata& m) {
   return out;
 }
 
+const char* gate_status(const harness::GateResult& g) {
+  if (g.no_data) return "no_data";
+  return g.passed ? "pass" : "fail";
+}
+
 json gate_json(const harness::RunReport& report, const harness::GateResult& g) {
   const auto base = gate_base_value(report, g);
   json j = {{"suite", g.suite},
@@ -51,6 +56,7 @@ json gate_json(const harness::RunReport& report, const harness::GateResult& g) {
             {"on", g.on},
             {"tested_value", g.tested_value},
             {"passed", g.passed},
+            {"status", gate_status(g)},
             {"report_only", g.report_only},
             {"statement", gate_statement(g, base)},
             {"measured", metric_json(g.measured)}};
@@ -77,19 +83,20 @@ json suite_json(const harness::RunReport& report, const harness::SuiteResult& s)
 }
 
 json summary_json(const harness::RunReport& r) {
-  int64_t skipped = 0, cases = 0, cases_failed = 0, gates_failed = 0, report_only_failed = 0;
+  int64_t skipped = 0, cases = 0, cases_failed = 0, gates_failed = 0, report_only_failed = 0, no_data = 0;
   for (const auto& s : r.suites) {
     skipped += s.skipped ? 1 : 0;
     cases += static_cast<int64_t>(s.cases.size());
     for (const auto& c : s.cases) cases_failed += c.passed ? 0 : 1;
   }
   for (const auto& g : r.gates) {
-    if (!g.passed) (g.report_only ? report_only_failed : gates_failed) += 1;
+    if (harness::gate_failed(g)) (g.report_only ? report_only_failed : gates_failed) += 1;
+    no_data += g.no_data ? 1 : 0;
   }
   return {{"suites", r.suites.size()},     {"suites_skipped", skipped},
           {"cases", cases},                {"cases_failed", cases_failed},
           {"gates", r.gates.size()},       {"gates_failed", gates_failed},
-          {"gates_report_only_failed", report_only_failed}};
+          {"gates_report_only_failed", report_only_failed}, {"gates_no_data", no_data}};
 }
 
 }  // namespace
@@ -100,7 +107,7 @@ std::string suite_status(const harness::RunReport& report, const harness::SuiteR
     if (!c.passed) return "failed";
   }
   for (const auto& g : report.gates) {
-    if (g.suite == suite.name && !g.passed && !g.report_only) return "failed";
+    if (g.suite == suite.name && harness::gate_failed(g) && !g.report_only) return "failed";
   }
   return "passed";
 }

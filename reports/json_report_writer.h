@@ -10,9 +10,10 @@
 //                 requests_path, requests_sha256, eraser_path, device, seed,
 //                 hostname, timestamp, phase_seconds: {phase: seconds}},
 //    "summary": {suites, suites_skipped, cases, cases_failed, gates, gates_failed,
-//                gates_report_only_failed},
+//                gates_report_only_failed, gates_no_data},
 //    "gates": [{suite, metric, bound_kind, bound, on, tested_value, base_value?,
-//               passed, report_only, statement, measured: <metric>}],
+//               passed, status: "pass"|"fail"|"no_data", report_only, statement,
+//               measured: <metric>}],   (no_data: a rate over n = 0; passed is false)
 //    "suites": [{name, status: "passed"|"failed"|"skipped", skip_reason, seconds,
 //                metrics: [<metric>],
 //                cases: [{name, case_id, passed, message, seconds, metrics: [<metric>]}]}],
@@ -38,7 +39,8 @@ std::string report_json(const harness::RunReport& report);
 void write_report_json(const harness::RunReport& report, const std::filesystem::path& path);
 
 // "passed" | "failed" | "skipped": skipped when the suite did not run, failed
-// when a case failed or a gate on the suite that is not report-only failed.
+// when a case failed or a gate on the suite that is not report-only failed
+// (a no_data gate did not fail).
 std::string suite_status(const harness::RunReport& report, const harness::SuiteResult& suite);
 
 }  // namespace editgate::reports

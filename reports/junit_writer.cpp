@@ -51,6 +51,7 @@ std::string metric_line(const harness::Metric& m) {
 
 std::string gate_result_word(const harness::GateResult& g) {
   if (g.passed) return "pass";
+  if (g.no_data) return "no data (" + gate_no_data_reason(g) + ")";
   return g.report_only ? "fail (report-only)" : "fail";
 }
 
@@ -88,14 +89,23 @@ void add_gate_case(pugi::xml_node suite, const harness::RunReport& report, const
   set(tc, "classname", g.suite);
   set(tc, "time", format_seconds(0));
   ++counts.tests;
-  if (!g.passed && !g.report_only) {
-    auto f = tc.append_child("failure");
-    const std::string statement = gate_statement(g, gate_base_value(report, g));
-    set(f, "message", statement);
-    set(f, "type", kGateFailureType);
-    f.text().set(sanitize_text("gate failed: " + statement + "\n").c_str());
-    ++counts.failures;
+  const std::string statement = gate_statement(g, gate_base_value(report, g));
+  // When every enforced gate lacks data the run fails on them, and CI must
+  // show that failure; otherwise no data is neither a pass nor a failure.
+  const bool fails_run = !g.report_only && g.no_data && harness::enforced_gates_lack_data(report.gates);
+  if (g.no_data && !fails_run) {
+    set(tc.append_child("skipped"), "message", "no data: " + statement);
+    ++counts.skipped;
+    return;
   }
+  if (g.report_only || !(harness::gate_failed(g) || fails_run)) return;
+  const std::string message =
+      fails_run ? "no data: " + statement + "; no enforced gate of this run had data" : statement;
+  auto f = tc.append_child("failure");
+  set(f, "message", message);
+  set(f, "type", kGateFailureType);
+  f.text().set(sanitize_text("gate failed: " + message + "\n").c_str());
+  ++counts.failures;
 }
 
 void run_properties(pugi::xml_node props, const harness::RunReport& report) {

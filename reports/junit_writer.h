@@ -12,7 +12,7 @@
 //       <properties>                  always present (Ant). Run metadata
 //                                     ("editgate.*"), suite metrics (<metric>,
 //                                     <metric>.ci_low/.ci_high/.n), gates
-//                                     ("gate.<metric>" = pass|fail|..., and
+//                                     ("gate.<metric>" = pass|fail|no data|..., and
 //                                     ".statement"), per-case metrics
 //                                     ("case.<case>.<metric>"): neither schema
 //                                     allows properties under a testcase.
@@ -21,6 +21,7 @@
 //       <testcase name="gate.<metric>" ...>        one per gate on the suite;
 //         <failure type="editgate.gate" message="value vs bound">  when it failed
 //                                     (report-only gates never fail)
+//         <skipped message="no data: ...">  when its rate has n = 0 trials
 //       <testcase ...><skipped message=reason/>   for a skipped suite
 //       <system-out>                  the suite's metrics and gates as text (Ant)
 //       <system-err/>                 always present, empty (Ant)

@@ -119,8 +119,15 @@ std::string gate_rule(const harness::GateResult& g, bool unicode) {
   return prefix + sign + " " + format_value(g.bound);
 }
 
+std::string gate_no_data_reason(const harness::GateResult& g) {
+  return harness::has_no_data(g.measured) ? "n = 0" : "base n = 0";
+}
+
 std::string gate_statement(const harness::GateResult& g, std::optional<double> base_value) {
   const char* kind = is_min(g) ? "min" : "max";
+  if (g.no_data) {
+    return g.metric + ": no data (" + gate_no_data_reason(g) + "), " + kind + " " + format_value(g.bound) + " not tested";
+  }
   std::string s = g.metric + ": " + gate_tested_label(g) + " " + format_value(g.tested_value) + " " +
                   holding_sign(g, false) + " " + kind + " " + format_value(g.bound);
   std::string details;

@@ -48,10 +48,16 @@ std::string gate_tested_label(const harness::GateResult& g);
 // The rule alone, for tables: ">= 0.99", "lower >= 0.99", "drop <= 0.02".
 std::string gate_rule(const harness::GateResult& g, bool unicode = false);
 
+// Why a no_data gate has no data: "n = 0", or "base n = 0" when only the base
+// of a max_drop_vs_base gate is the rate over no trials.
+std::string gate_no_data_reason(const harness::GateResult& g);
+
 // The full statement, value vs bound, e.g.
 //   "efficacy_top1: Wilson lower bound 0.9530 < min 0.99 (value 0.98, 95% CI [0.953, 0.9951], n=200)"
 //   "fact_recall: drop vs base 0.04 > max 0.02 (base 0.95, edited 0.91)"
 // The comparison sign is the one that holds, so a failed min gate reads "<".
+// A no_data gate compares nothing:
+//   "paraphrase_top1: no data (n = 0), min 0.9 not tested"
 std::string gate_statement(const harness::GateResult& g, std::optional<double> base_value = {});
 
 // `text` as valid UTF-8 with no characters XML 1.0 forbids: invalid byte

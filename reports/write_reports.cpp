@@ -44,8 +44,26 @@ std::string render(const std::vector<Row>& rows) {
 
 std::string mark(const harness::GateResult& g, const SummaryOptions& o) {
   std::string m = g.passed ? (o.unicode ? "\u2713" : "PASS") : (o.unicode ? "\u2717" : "FAIL");
+  if (g.no_data) m = "no data (" + gate_no_data_reason(g) + ")";
   if (g.report_only) m += " (report-only)";
   return m;
+}
+
+// "verdict: PASS (5 gates, 0 failed, 1 no data)", and why a run without a
+// failed gate did not pass.
+std::string verdict_line(const harness::RunReport& report) {
+  size_t failed = 0, report_only_failed = 0, no_data = 0;
+  for (const auto& g : report.gates) {
+    if (harness::gate_failed(g)) (g.report_only ? report_only_failed : failed) += 1;
+    no_data += g.no_data ? 1 : 0;
+  }
+  std::string verdict = report.passed ? "verdict: PASS" : "verdict: FAIL";
+  verdict += " (" + std::to_string(report.gates.size()) + " gates, " + std::to_string(failed) + " failed";
+  if (report_only_failed > 0) verdict += ", " + std::to_string(report_only_failed) + " report-only failed";
+  if (no_data > 0) verdict += ", " + std::to_string(no_data) + " no data";
+  verdict += ")";
+  if (harness::enforced_gates_lack_data(report.gates)) verdict += ": no enforced gate had data";
+  return verdict;
 }
 
 // True when `dir` is absent or holds nothing but editgate's three reports, so
@@ -89,10 +107,12 @@ std::string summary_table(const harness::RunReport& report, const SummaryOptions
   std::vector<Row> rows;
   rows.push_back({"suite", "metric", "value", "95% CI", "bound", "result"});
   for (const auto& g : report.gates) {
-    std::string value = format_value(g.measured.value);
+    // A rate over no trials has no value to show (its 0 is a convention).
+    std::string value = harness::has_no_data(g.measured) ? "-" : format_value(g.measured.value);
     if (g.measured.n > 0) value += " (n=" + std::to_string(g.measured.n) + ")";
     std::string bound = gate_rule(g, o.unicode);
-    if (g.on != "point" || g.bound_kind == "max_drop_vs_base") bound += " [is " + format_value(g.tested_value) + "]";
+    const bool derived = g.on != "point" || g.bound_kind == "max_drop_vs_base";
+    if (derived && !g.no_data) bound += " [is " + format_value(g.tested_value) + "]";
     rows.push_back({g.suite, g.metric, value, format_interval(g.measured), bound, mark(g, o)});
   }
   for (const auto& s : report.suites) {
@@ -111,16 +131,9 @@ std::string summary_table(const harness::RunReport& report, const SummaryOptions
       rows.push_back({s.name, m.name, value, format_interval(m), "", ""});
     }
   }
-  size_t failed = 0, report_only_failed = 0;
-  for (const auto& g : report.gates) {
-    if (!g.passed) (g.report_only ? report_only_failed : failed) += 1;
-  }
-  std::string verdict = report.passed ? "verdict: PASS" : "verdict: FAIL";
-  verdict += " (" + std::to_string(report.gates.size()) + " gates, " + std::to_string(failed) + " failed";
-  if (report_only_failed > 0) verdict += ", " + std::to_string(report_only_failed) + " report-only failed";
   std::string warnings;
   for (const auto& w : edit_warnings(report)) warnings += "edit warning: " + w + "\n";
-  return sanitize_text(render(rows) + verdict + ")\n" + warnings);
+  return sanitize_text(render(rows) + verdict_line(report) + "\n" + warnings);
 }
 
 }  // namespace editgate::reports

@@ -28,8 +28,9 @@ struct SummaryOptions {
 };
 
 // A plain-text table for the terminal, one row per gate: suite, metric, value,
-// 95 % interval, bound, mark (report-only gates marked "(report-only)"); then
-// a row per skipped suite with its reason and a last line with the verdict.
+// 95 % interval, bound, mark (report-only gates marked "(report-only)", gates
+// on a rate over no trials "no data (n = 0)"); then a row per skipped suite
+// with its reason and a last line with the verdict.
 // Columns are padded to the widest cell (counting code points, not bytes).
 std::string summary_table(const harness::RunReport& report, const SummaryOptions& options = {});
 

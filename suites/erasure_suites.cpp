@@ -58,6 +58,7 @@ harness::Metric probe_metric(std::string name, const editors::ProbeReport& r, st
   m.ci_high = r.accuracy_interval.high;
   m.family = "probe";
   m.description = std::move(description) + clustering_note(r);
+  m.is_rate = true;
   return m;
 }
 
@@ -112,11 +113,12 @@ std::vector<harness::SuiteResult> run_erasure_suites(SuiteContext& ctx) {
   above.ci_low = after.accuracy_interval.low - after.chance_accuracy;
   above.ci_high = after.accuracy_interval.high - after.chance_accuracy;
   above.family = "probe";
+  above.is_rate = true;  // a rate shifted by chance: without held-out rows it has no data
   above.description =
       "after-erasure accuracy minus the majority-class rate of the held-out rows" + clustering_note(after);
   probe_suite.metrics.push_back(above);
   probe_suite.metrics.push_back({"chance_accuracy", after.chance_accuracy, after.n_test, {}, {}, "probe",
-                                 "majority-class rate of the held-out rows (both probe parts)"});
+                                 "majority-class rate of the held-out rows (both probe parts)", /*is_rate=*/true});
   harness::CaseResult pc;
   pc.name = sanitize_case_name(dataset.concept_name.empty() ? "concept" : dataset.concept_name);
   pc.case_id = dataset.concept_name;

@@ -56,17 +56,24 @@ class CaseTest : public ::testing::Test {
 
 class GateTest : public ::testing::Test {
  public:
-  explicit GateTest(const editgate::harness::GateResult* g) : gate_(g) {}
+  GateTest(const editgate::harness::GateResult* g, const RunReport& report) : gate_(g), report_(report) {}
   void TestBody() override {
     RecordProperty("value", editgate::reports::format_exact(gate_->tested_value));
     RecordProperty("bound", editgate::reports::format_exact(gate_->bound));
     if (gate_->report_only) return;
+    if (gate_->no_data) {
+      // Neutral, as in junit.xml, unless no enforced gate had data: then the run fails on them.
+      const std::string why = "no data: " + editgate::reports::gate_statement(*gate_);
+      if (!editgate::harness::enforced_gates_lack_data(report_.gates)) GTEST_SKIP() << why;
+      FAIL() << why << "; no enforced gate of this run had data";
+    }
     EXPECT_TRUE(gate_->passed) << gate_->suite << "." << gate_->metric << " = " << gate_->tested_value << " ("
                                << gate_->on << "), " << gate_->bound_kind << " " << gate_->bound;
   }
 
  private:
   const editgate::harness::GateResult* gate_;
+  const RunReport& report_;
 };
 
 std::string take_flag(int& argc, char** argv, const std::string& name) {
@@ -145,7 +152,7 @@ int main(int argc, char** argv) {
     const auto* ptr = &g;
     const std::string name = editgate::suites::sanitize_case_name(g.suite + "_" + g.metric);
     ::testing::RegisterTest("Gates", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                            [ptr]() -> ::testing::Test* { return new GateTest(ptr); });
+                            [ptr]() -> ::testing::Test* { return new GateTest(ptr, report); });
   }
   return RUN_ALL_TESTS();
 }

@@ -33,6 +33,8 @@ TEST(RunReport, WilsonIntervalMatchesKnownValues) {
   EXPECT_NEAR(*all.ci_high, 1.0, 1e-12);
   EXPECT_LT(*all.ci_low, 1.0);
   EXPECT_FALSE(rate_metric("z", 0, 0).ci_low.has_value());
+  EXPECT_TRUE(editgate::harness::has_no_data(rate_metric("z", 0, 0)));
+  EXPECT_FALSE(editgate::harness::has_no_data(rate_metric("z", 0, 1)));
 }
 
 TEST(Gates, MinBoundPassesAndFails) {
@@ -97,6 +99,61 @@ TEST(Gates, SuitesThatDidNotRunAreNotGated) {
   evaluate_gates(GateSpec::defaults(), r);
   EXPECT_EQ(r.gates.size(), 1u);
   EXPECT_TRUE(r.passed);
+}
+
+// A rate over no trials (the base model answered none of the paraphrases) is
+// no data: the gate neither passes nor fails, and the run passes on the others.
+TEST(Gates, RateOverNoTrialsIsNoDataAndDoesNotFailTheRun) {
+  auto r = report_with("Efficacy", {rate_metric("efficacy_top1", 100, 100)});
+  SuiteResult paraphrase;
+  paraphrase.name = "ParaphraseGeneralization";
+  paraphrase.metrics = {rate_metric("paraphrase_top1", 0, 0)};
+  r.suites.push_back(paraphrase);
+  evaluate_gates(GateSpec::defaults(), r);
+  ASSERT_EQ(r.gates.size(), 2u);
+  EXPECT_FALSE(r.gates[0].no_data);
+  EXPECT_TRUE(r.gates[1].no_data);
+  EXPECT_FALSE(r.gates[1].passed);
+  EXPECT_FALSE(editgate::harness::gate_failed(r.gates[1]));
+  EXPECT_TRUE(r.passed);
+}
+
+TEST(Gates, NoDataWhateverTheBoundOrTheSideOfADrop) {
+  const auto spec = GateSpec::from_json(json::parse(R"({"gates":[
+      {"suite":"S","metric":"rate","max":0.02},
+      {"suite":"S","metric":"rate","min":0.5,"on":"wilson_lower"},
+      {"suite":"S","metric":"recall","max_drop_vs_base":0.02},
+      {"suite":"S","metric":"entropy","max":0.05}]})"),
+                                        "spec.json");
+  editgate::harness::Metric entropy;  // not a rate: n = 0 and no interval, like every non-rate
+  entropy.name = "entropy";
+  entropy.value = 0.01;
+  auto r = report_with("S", {rate_metric("rate", 0, 0), rate_metric("recall", 9, 10), rate_metric("recall_base", 0, 0),
+                             entropy});
+  evaluate_gates(spec, r);
+  ASSERT_EQ(r.gates.size(), 4u);
+  EXPECT_TRUE(r.gates[0].no_data) << "a max gate would have passed on the conventional 0";
+  EXPECT_TRUE(r.gates[1].no_data);
+  EXPECT_TRUE(r.gates[2].no_data) << "the base has no data";
+  EXPECT_FALSE(r.gates[3].no_data) << "a non-rate has n = 0 and still has a value";
+  EXPECT_TRUE(r.gates[3].passed);
+  EXPECT_TRUE(r.passed);
+}
+
+TEST(Gates, RunWhoseEnforcedGatesAllLackDataDoesNotPass) {
+  auto r = report_with("ParaphraseGeneralization", {rate_metric("paraphrase_top1", 0, 0)});
+  r.suites[0].metrics.push_back(rate_metric("paraphrase_top1_all", 9, 10));
+  const auto spec = GateSpec::from_json(json::parse(R"({"gates":[
+      {"suite":"ParaphraseGeneralization","metric":"paraphrase_top1","min":0.9},
+      {"suite":"ParaphraseGeneralization","metric":"paraphrase_top1_all","min":0.5,"report_only":true}]})"),
+                                        "spec.json");
+  evaluate_gates(spec, r);
+  ASSERT_EQ(r.gates.size(), 2u);
+  EXPECT_TRUE(r.gates[0].no_data);
+  EXPECT_TRUE(r.gates[1].passed);
+  EXPECT_FALSE(r.passed) << "a report-only gate with data decides nothing";
+  evaluate_gates(GateSpec{}, r);
+  EXPECT_TRUE(r.passed) << "no gates at all: nothing failed, as before";
 }
 
 TEST(GateSpec, RejectsMalformedRules) {

@@ -64,8 +64,13 @@ def gate(editgate, fixture, edited, requests, out):
     return r.returncode, gates
 
 
+def gate_failed(g):
+    """Failed, not merely without data (status no_data: a rate over n = 0)."""
+    return g.get("status", "pass" if g["passed"] else "fail") == "fail"
+
+
 def failed(gates):
-    return [f"{k}={g['tested_value']:.4g}" for k, g in gates.items() if not g["passed"]]
+    return [f"{k}={g['tested_value']:.4g}" for k, g in gates.items() if gate_failed(g)]
 
 
 def beyond(gates, genuine):
@@ -78,7 +83,7 @@ def beyond(gates, genuine):
             continue
         worse = g["tested_value"] < ref["tested_value"] if g["bound_kind"] == "min" else \
             g["tested_value"] > ref["tested_value"]
-        if (not g["passed"] and ref["passed"]) or (not g["passed"] and worse):
+        if gate_failed(g) and (ref["passed"] or worse):
             out.append(f"{k}: {g['tested_value']:.4g} (genuine {ref['tested_value']:.4g})")
     return out
 

@@ -14,6 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace editgate::reports;
 using editgate::reports::testing::fresh_temp_dir;
+using editgate::reports::testing::no_data_report;
 using editgate::reports::testing::sample_report;
 
 // The page parsed as XML: report.html is written to be well-formed.
@@ -60,6 +61,23 @@ TEST(Html, VerdictAndGatesComeFirst) {
   EXPECT_NE(html.find("efficacy_top1: value 0.9 &lt; min 0.99"), std::string::npos);
   EXPECT_NE(html.find("fail (report-only)"), std::string::npos);
   EXPECT_NE(report_html(sample_report(true)).find("PASS \u2014 every gate holds"), std::string::npos);
+}
+
+TEST(Html, GateWithoutDataShowsNoDataNeutrally) {
+  const std::string html = report_html(no_data_report(false));
+  const auto doc = parse_page(html);
+  const auto row = doc.select_node("//table[1]//tr[td[3]='paraphrase_top1']").node();
+  ASSERT_TRUE(row);
+  EXPECT_STREQ(row.attribute("class").value(), "") << "not styled as a failure";
+  const auto mark = row.select_node("td[1]/span").node();
+  EXPECT_STREQ(mark.attribute("class").value(), "mark nodata");
+  EXPECT_STREQ(mark.text().get(), "\u2013 no data (n = 0)");
+  EXPECT_STREQ(row.select_node("td[6]").node().text().get(), "0");  // n
+  EXPECT_STREQ(row.select_node("td[7]").node().text().get(), "not tested");
+  EXPECT_NE(html.find("PASS \u2014 every gate with data holds (1 of 5 without data)"), std::string::npos);
+  EXPECT_NE(html.find("paraphrase_top1: no data (n = 0), min 0.9 not tested"), std::string::npos);
+  EXPECT_NE(report_html(no_data_report(true)).find("FAIL \u2014 no data: no enforced gate had any (n = 0)"),
+            std::string::npos);
 }
 
 TEST(Html, ShowsSuiteTablesFailedCasesAndSkips) {

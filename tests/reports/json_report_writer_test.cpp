@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace editgate::reports;
 using editgate::reports::testing::fresh_temp_dir;
+using editgate::reports::testing::no_data_report;
 using editgate::reports::testing::run_command;
 using editgate::reports::testing::sample_report;
 
@@ -95,6 +96,36 @@ TEST(ReportJson, GeneratedReportsValidateAgainstSchema) {
   EXPECT_EQ(empty.exit_code, 0) << empty.output;
 }
 
+TEST(ReportJson, GateWithoutDataIsNoDataNotFailed) {
+  const std::string text = report_json(no_data_report(false));
+  const json j = json::parse(text);
+  EXPECT_EQ(j["verdict"], "pass");
+  const json& g = j["gates"].back();
+  EXPECT_EQ(g["metric"], "paraphrase_top1");
+  EXPECT_EQ(g["status"], "no_data");
+  EXPECT_EQ(g["passed"], false);
+  EXPECT_EQ(g["measured"]["n"], 0);
+  EXPECT_EQ(g["statement"], "paraphrase_top1: no data (n = 0), min 0.9 not tested");
+  EXPECT_EQ(j["gates"][0]["status"], "pass");
+  EXPECT_EQ(j["summary"]["gates_no_data"], 1);
+  EXPECT_EQ(j["summary"]["gates_failed"], 0);
+  EXPECT_EQ(j["suites"].back()["status"], "passed");
+  const auto r = validate(text, "no_data");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::string only = report_json(no_data_report(true));
+  EXPECT_EQ(json::parse(only)["verdict"], "fail") << "no enforced gate had data";
+  const auto r2 = validate(only, "only_no_data");
+  EXPECT_EQ(r2.exit_code, 0) << r2.output;
+}
+
+TEST(ReportJson, SchemaStillAcceptsReportsWithoutGateStatus) {
+  json old = json::parse(report_json(sample_report(false)));  // as written before status existed
+  for (auto& g : old["gates"]) g.erase("status");
+  old["summary"].erase("gates_no_data");
+  const auto r = validate(old.dump(2), "old");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST(ReportJson, SchemaRejectsInvalidReports) {
   const json good = json::parse(report_json(sample_report(false)));
   struct Mutation {
@@ -111,6 +142,10 @@ TEST(ReportJson, SchemaRejectsInvalidReports) {
       {"negative n", [](json& j) { j["suites"][0]["metrics"][0]["n"] = -1; }, "/suites/0/metrics/0/n"},
       {"interval half missing", [](json& j) { j["gates"][0]["measured"].erase("ci_high"); }, "/gates/0/measured"},
       {"unknown bound kind", [](json& j) { j["gates"][0]["bound_kind"] = "at_least"; }, "/gates/0/bound_kind"},
+      {"unknown gate status", [](json& j) { j["gates"][0]["status"] = "skipped"; }, "/gates/0/status"},
+      {"status disagrees with passed", [](json& j) { j["gates"][0]["status"] = "pass"; }, "/gates/0/passed"},
+      {"no data yet passed", [](json& j) { j["gates"][1]["status"] = "no_data", j["gates"][1]["passed"] = true; },
+       "/gates/1/passed"},
       {"figure without scores", [](json& j) { j["figures"]["causal_trace"].erase("scores"); },
        "/figures/causal_trace"},
       {"bad sha256", [](json& j) { j["metadata"]["base_sha256"] = "ABC"; }, "/metadata/base_sha256"},

@@ -15,6 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace editgate::reports;
 using editgate::reports::testing::fresh_temp_dir;
+using editgate::reports::testing::no_data_report;
 using editgate::reports::testing::run_command;
 using editgate::reports::testing::sample_report;
 
@@ -130,6 +131,38 @@ TEST(Junit, SkippedSuiteIsSkipped) {
   const auto skipped = cot.child("testcase").child("skipped");
   ASSERT_TRUE(skipped);
   EXPECT_STREQ(skipped.attribute("message").value(), "no chain-of-thought prompts in the requests file");
+}
+
+TEST(Junit, GateWithoutDataIsSkippedWithItsReason) {
+  const std::string xml = junit_xml(no_data_report(false));
+  const auto doc = parse(xml);
+  const auto s = suite_named(doc, "ParaphraseGeneralization");
+  ASSERT_TRUE(s);
+  const auto tc = s.find_child_by_attribute("testcase", "name", "gate.paraphrase_top1");
+  ASSERT_TRUE(tc);
+  EXPECT_FALSE(tc.child("failure"));
+  EXPECT_STREQ(tc.child("skipped").attribute("message").value(),
+               "no data: paraphrase_top1: no data (n = 0), min 0.9 not tested");
+  EXPECT_EQ(s.attribute("skipped").as_int(), 1);
+  EXPECT_EQ(s.attribute("failures").as_int(), 0);
+  EXPECT_EQ(property(s, "gate.paraphrase_top1"), "no data (n = 0)");
+  EXPECT_EQ(property(s, "editgate.verdict"), "pass");
+  for (const auto& schema : {kJenkins, kAnt}) {
+    const auto r = xmllint(xml, schema, "no_data_" + schema.stem().string());
+    EXPECT_EQ(r.exit_code, 0) << schema << ": " << r.output;
+  }
+}
+
+TEST(Junit, GatesWithoutDataFailWhenNoEnforcedGateHadData) {
+  const auto doc = parse(junit_xml(no_data_report(true)));
+  const auto s = suite_named(doc, "ParaphraseGeneralization");
+  const auto tc = s.find_child_by_attribute("testcase", "name", "gate.paraphrase_top1");
+  EXPECT_FALSE(tc.child("skipped"));
+  const std::string message = tc.child("failure").attribute("message").value();
+  EXPECT_EQ(message.rfind("no data: ", 0), 0u) << message;
+  EXPECT_NE(message.find("no enforced gate of this run had data"), std::string::npos) << message;
+  EXPECT_EQ(s.attribute("failures").as_int(), 1);
+  EXPECT_EQ(property(s, "editgate.verdict"), "fail");
 }
 
 TEST(Junit, ValidatesAgainstJenkinsAndAntSchemas) {

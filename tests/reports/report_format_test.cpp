@@ -73,6 +73,18 @@ TEST(ReportFormat, DropGateStatementNamesBaseAndEdited) {
   EXPECT_EQ(gate_statement(g), "fact_recall: drop vs base nan vs max 0.02 (edited 0.91)");
 }
 
+TEST(ReportFormat, NoDataStatementSaysWhichSideHasNoTrials) {
+  GateResult g;
+  g.metric = "fact_recall";
+  g.bound_kind = "max_drop_vs_base";
+  g.bound = 0.02;
+  g.no_data = true;
+  g.measured = editgate::harness::rate_metric("fact_recall", 9, 10);
+  EXPECT_EQ(gate_statement(g, 0.0), "fact_recall: no data (base n = 0), max 0.02 not tested");
+  g.measured = editgate::harness::rate_metric("fact_recall", 0, 0);
+  EXPECT_EQ(gate_no_data_reason(g), "n = 0");
+}
+
 TEST(ReportFormat, SanitizeReplacesInvalidUtf8AndControlCharacters) {
   EXPECT_EQ(sanitize_text("caf\xc3\xa9 \xe2\x9c\x93\ttab\nline"), "caf\xc3\xa9 \xe2\x9c\x93\ttab\nline");
   const std::string replacement = "\xef\xbf\xbd";

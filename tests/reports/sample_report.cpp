@@ -8,8 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "reports/figures.h"
+#include "harness/gates.h"
 #include "harness/remove_tree.h"
+#include "reports/figures.h"
 
 namespace editgate::reports::testing {
 namespace fs = std::filesystem;
@@ -170,6 +171,21 @@ harness::RunReport sample_report(bool passing) {
   seq.series = {{"efficacy", {1, 0.99, 0.95, 0.6}}, {"fact preservation", {1, 0.99, 0.9, 0.4}}};
   r.figures["sequential:rome"] = to_figure_json(seq);
   r.figures["attention_entropy"] = R"({"values": [1, 2, 3]})";  // a kind no writer draws
+  return r;
+}
+
+harness::RunReport no_data_report(bool only_no_data) {
+  harness::RunReport r = only_no_data ? harness::RunReport{} : sample_report(true);
+  SuiteResult paraphrase;
+  paraphrase.name = "ParaphraseGeneralization";
+  paraphrase.metrics = {harness::rate_metric("paraphrase_top1", 0, 0, "easyedit",
+                                             "paraphrases the base model answered with the old object: new top-1")};
+  r.suites.push_back(paraphrase);
+  // The sample's gates as a spec, plus the one without data, decided by the harness.
+  harness::GateSpec spec;
+  for (const auto& g : r.gates) spec.rules.push_back({g.suite, g.metric, g.bound_kind, g.bound, g.on, g.report_only});
+  spec.rules.push_back({"ParaphraseGeneralization", "paraphrase_top1", "min", 0.9, "point", false});
+  harness::evaluate_gates(spec, r);
   return r;
 }
 

@@ -11,6 +11,12 @@ namespace editgate::reports::testing {
 // `passing` = false adds a failed FactPreservation case and failed gates.
 harness::RunReport sample_report(bool passing);
 
+// A report with a gate on a rate over n = 0 trials (ParaphraseGeneralization's
+// paraphrase_top1, min 0.9), evaluated by harness/gates.h: with
+// `only_no_data` false, sample_report(true) plus that gate (the run passes);
+// true, that gate alone (no enforced gate had data, so the run does not pass).
+harness::RunReport no_data_report(bool only_no_data);
+
 // Runs `command` through the shell with stdout and stderr captured; returns
 // the exit status (-1 when it did not exit normally) and the output.
 struct CommandResult {

@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace editgate::reports;
 using editgate::reports::testing::fresh_temp_dir;
+using editgate::reports::testing::no_data_report;
 using editgate::reports::testing::sample_report;
 
 std::string slurp(const fs::path& p) {
@@ -84,6 +85,22 @@ TEST(SummaryTable, AsciiModeAndAllMetrics) {
   EXPECT_NE(table.find("PASS"), std::string::npos);
   EXPECT_NE(table.find("efficacy_token_acc"), std::string::npos);  // a metric no gate tests
   EXPECT_NE(table.find("verdict: PASS (4 gates, 0 failed, 1 report-only failed)"), std::string::npos) << table;
+}
+
+TEST(SummaryTable, GateWithoutDataSaysNoData) {
+  const std::string table = summary_table(no_data_report(false));
+  std::istringstream in(table);
+  std::string row;
+  for (std::string l; std::getline(in, l);) {
+    if (l.find("paraphrase_top1") != std::string::npos) row = l;
+  }
+  EXPECT_NE(row.find("no data (n = 0)"), std::string::npos) << table;
+  EXPECT_EQ(row.find("\u2717"), std::string::npos) << row;
+  EXPECT_NE(table.find("verdict: PASS (5 gates, 0 failed, 1 report-only failed, 1 no data)"), std::string::npos)
+      << table;
+  const std::string only = summary_table(no_data_report(true));
+  EXPECT_NE(only.find("verdict: FAIL (1 gates, 0 failed, 1 no data): no enforced gate had data"), std::string::npos)
+      << only;
 }
 
 }  // namespace
