@@ -68,23 +68,74 @@ harness::ModelConfig parallel_config(const ParallelShape& s) {
   return harness::ModelConfig::from_json(j, "<bench parallel_config>");
 }
 
+// The config.json a Gemma3ForCausalLM of `s` would carry (gemma-3-1b-pt's RoPE bases and
+// query_pre_attn_scalar = d_head, as its 256 is; layer kinds from sliding_window_pattern).
+harness::ModelConfig gemma3_config(const Gemma3Shape& s) {
+  const nlohmann::json j = {
+      {"model_type", "gemma3_text"},
+      {"hidden_size", s.d_model},
+      {"num_hidden_layers", s.n_layer},
+      {"num_attention_heads", s.n_head},
+      {"num_key_value_heads", s.n_kv_head},
+      {"head_dim", s.d_head},
+      {"intermediate_size", s.d_mlp},
+      {"sliding_window", s.sliding_window},
+      {"sliding_window_pattern", s.sliding_pattern},
+      {"max_position_embeddings", s.n_positions},
+      {"vocab_size", s.vocab_size},
+      {"rms_norm_eps", 1e-6},
+      {"hidden_activation", "gelu_pytorch_tanh"},
+      {"rope_theta", 1'000'000.0},
+      {"rope_local_base_freq", 10'000.0},
+      {"query_pre_attn_scalar", s.d_head},
+      {"tie_word_embeddings", true},
+      {"bos_token_id", 0},
+      {"eos_token_id", 0},
+  };
+  return harness::ModelConfig::from_json(j, "<bench gemma3_config>");
+}
+
 // Random weights for every tensor `config`'s architecture expects (the list from the
 // architecture itself, as fixtures::init_gpt2 does), drawn on the device (billions of
-// normals on one CPU thread would take minutes). HF's init: normal 0.02, norm weights 1,
-// biases 0.
+// normals on one CPU thread would take minutes). HF's init: normal 0.02, norm weights 1
+// (Gemma's 0: its norms scale by 1 + weight), biases 0. A tied unembedding is left out:
+// it is the embedding, and a copy would be counted as parameters the model lacks.
 std::map<std::string, at::Tensor> random_parameters(const harness::ModelConfig& config, at::Device device) {
   at::manual_seed(0);
   const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
+  const double norm_init = config.model_type == "gemma3_text" ? 0.0 : 1.0;
+  const auto probe = harness::make_transformer(config, {}, at::kCPU);
   std::map<std::string, at::Tensor> params;
-  for (const auto& [name, dims] : harness::make_transformer(config, {}, at::kCPU)->expected_tensors()) {
+  for (const auto& [name, dims] : probe->expected_tensors()) {
+    if (probe->is_optional_tensor(name)) continue;
     if (dims.size() == 1) {
       const bool norm_weight = name.ends_with(".weight");  // the only 1-d weights are norms'
-      params[name] = norm_weight ? at::ones(dims, opts) : at::zeros(dims, opts);
+      params[name] = norm_weight ? at::full(dims, norm_init, opts) : at::zeros(dims, opts);
     } else {
       params[name] = at::randn(dims, opts) * 0.02;
     }
   }
   return params;
+}
+
+// A model of `config` with random weights and the bench tokenizer, drawn on the bench device.
+std::unique_ptr<harness::TextModel> in_memory_model(const harness::ModelConfig& config) {
+  c10::NoGradGuard ng;
+  const auto device = bench_device();
+  return std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
+      harness::make_transformer(config, random_parameters(config, device), device),
+      harness::load_tokenizer_json_text(bench_tokenizer_json(config.vocab_size), "<bench tokenizer>")));
+}
+
+// Matrices of a Llama-layout decoder (Llama's, Gemma 3's): q and o of `q_width`, k and v of
+// `kv_width` (grouped-query attention), a gated MLP's three matrices, and the unembedding.
+double decoder_matmul_weights(int64_t n_layer, int64_t d_model, int64_t q_width, int64_t kv_width, int64_t d_mlp,
+                              int64_t vocab) {
+  const double d = static_cast<double>(d_model);
+  const double q_o = 2.0 * d * static_cast<double>(q_width);
+  const double k_v = 2.0 * d * static_cast<double>(kv_width);
+  const double mlp = 3.0 * d * static_cast<double>(d_mlp);  // gate_proj, up_proj, down_proj
+  return static_cast<double>(n_layer) * (q_o + k_v + mlp) + d * static_cast<double>(vocab);
 }
 
 // Attention FLOPs per token of a `seq`-token sequence: q·k and p·v over full rows of every query head.
@@ -134,26 +185,21 @@ harness::TextModel& bench_model(const fixtures::Gpt2Shape& shape) {
 harness::TextModel& bench_model(const ParallelShape& shape) {
   static std::map<std::string, std::unique_ptr<harness::TextModel>> models;
   auto& slot = models[shape.model_type + std::to_string(shape.d_model) + "x" + std::to_string(shape.n_layer)];
-  if (slot) return *slot;
-  c10::NoGradGuard ng;
-  const auto config = parallel_config(shape);
-  const auto device = bench_device();
-  slot = std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
-      harness::make_transformer(config, random_parameters(config, device), device),
-      harness::load_tokenizer_json_text(bench_tokenizer_json(shape.vocab_size), "<bench tokenizer>")));
+  if (!slot) slot = in_memory_model(parallel_config(shape));
   return *slot;
 }
 
 harness::TextModel& bench_model(const LlamaShape& shape) {
   static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
   auto& slot = models[shape.d_model * 1000 + shape.n_layer];
-  if (slot) return *slot;
-  c10::NoGradGuard ng;
-  const auto config = llama_config(shape);
-  const auto device = bench_device();
-  slot = std::make_unique<harness::TextModel>(harness::TextModel::from_memory(
-      harness::make_transformer(config, random_parameters(config, device), device),
-      harness::load_tokenizer_json_text(bench_tokenizer_json(shape.vocab_size), "<bench tokenizer>")));
+  if (!slot) slot = in_memory_model(llama_config(shape));
+  return *slot;
+}
+
+harness::TextModel& bench_model(const Gemma3Shape& shape) {
+  static std::map<int64_t, std::unique_ptr<harness::TextModel>> models;
+  auto& slot = models[shape.d_model * 1000 + shape.n_layer];
+  if (!slot) slot = in_memory_model(gemma3_config(shape));
   return *slot;
 }
 
@@ -177,18 +223,26 @@ double parameter_count(const ParallelShape& s) {
   return matmul_weights(s) + static_cast<double>(s.n_layer) * per_layer + d * v + 2 * d + head_bias;
 }
 
+double parameter_count(const Gemma3Shape& s) {
+  const double d = static_cast<double>(s.d_model);
+  // Matrices (the tied embedding as the unembedding) + four RMSNorms and q/k norms per layer + the final norm.
+  const double norms = 4.0 * d + 2.0 * static_cast<double>(s.d_head);
+  return matmul_weights(s) + static_cast<double>(s.n_layer) * norms + d;
+}
+
 double matmul_weights(const fixtures::Gpt2Shape& s) {
   const double d = static_cast<double>(s.d_model);
   return s.n_layer * (3 * d * d + d * d + 2 * 4 * d * d) + d * static_cast<double>(s.vocab_size);
 }
 
 double matmul_weights(const LlamaShape& s) {
-  const double d = static_cast<double>(s.d_model);
-  const double head = d / static_cast<double>(s.n_head);
-  const double q_o = 2.0 * d * head * static_cast<double>(s.n_head);
-  const double k_v = 2.0 * d * head * static_cast<double>(s.n_kv_head);  // GQA: n_kv_head heads of keys and values
-  const double mlp = 3.0 * d * static_cast<double>(s.d_mlp);             // gate_proj, up_proj, down_proj
-  return static_cast<double>(s.n_layer) * (q_o + k_v + mlp) + d * static_cast<double>(s.vocab_size);
+  const int64_t head = s.d_model / s.n_head;
+  return decoder_matmul_weights(s.n_layer, s.d_model, s.d_model, head * s.n_kv_head, s.d_mlp, s.vocab_size);
+}
+
+double matmul_weights(const Gemma3Shape& s) {
+  return decoder_matmul_weights(s.n_layer, s.d_model, s.n_head * s.d_head, s.n_kv_head * s.d_head, s.d_mlp,
+                                s.vocab_size);
 }
 
 double matmul_weights(const ParallelShape& s) {
@@ -210,6 +264,10 @@ double forward_flops(const ParallelShape& s, int64_t seq) {
   return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.d_model, seq));
 }
 
+double forward_flops(const Gemma3Shape& s, int64_t seq) {
+  return static_cast<double>(seq) * (2.0 * matmul_weights(s) + attention_flops(s.n_layer, s.n_head * s.d_head, seq));
+}
+
 std::string shape_arithmetic_error(const ParallelShape& shape, const harness::Transformer& model) {
   if (parameter_count(kPythia1_4bShape) != kPythia1_4bParameters) {
     return fmt::format("parameter_count(Pythia-1.4B) {} != {}", parameter_count(kPythia1_4bShape), kPythia1_4bParameters);
@@ -224,6 +282,13 @@ std::string shape_arithmetic_error(const fixtures::Gpt2Shape& shape, const harne
 std::string shape_arithmetic_error(const LlamaShape& shape, const harness::Transformer& model) {
   if (parameter_count(kLlama3_8bShape) != kLlama3_8bParameters) {
     return fmt::format("parameter_count(Llama-3-8B) {} != {}", parameter_count(kLlama3_8bShape), kLlama3_8bParameters);
+  }
+  return tensor_count_error(parameter_count(shape), matmul_weights(shape), model);
+}
+
+std::string shape_arithmetic_error(const Gemma3Shape& shape, const harness::Transformer& model) {
+  if (parameter_count(kGemma3_1bShape) != kGemma3_1bParameters) {
+    return fmt::format("parameter_count(Gemma 3 1B) {} != {}", parameter_count(kGemma3_1bShape), kGemma3_1bParameters);
   }
   return tensor_count_error(parameter_count(shape), matmul_weights(shape), model);
 }
@@ -250,6 +315,14 @@ bool large_shape_fits(const LlamaShape& shape) { return fits(parameter_count(sha
 
 // Two copies, as Llama's: GPT-J 6B in fp32 is 24 GB.
 bool large_shape_fits(const ParallelShape& shape) { return fits(parameter_count(shape), 2.0); }
+
+// Two copies as Llama's, of the weights and of BM_ScoreBatch's largest logits: the
+// 262,144-word vocabulary makes 32 x 256 tokens' logits (and log-probs) 8.6 GB, more than
+// Gemma 3 1B's 4 GB of weights.
+bool large_shape_fits(const Gemma3Shape& shape) {
+  const double logits = 32.0 * 256.0 * static_cast<double>(shape.vocab_size);
+  return fits(parameter_count(shape) + logits, 2.0);
+}
 
 std::string bench_word(int64_t i, int64_t vocab) { return "w" + std::to_string(1 + i % (vocab - 3)); }
 

@@ -6,7 +6,8 @@
 // counts, both in the same run. The fixture shape always; GPT-2 XL and GPT-J
 // shapes where the device holds them (large_shape_fits). Llama-architecture
 // shapes (statistics, ROME and its v* search; no MEMIT): a tiny one always,
-// Llama-3-8B's where the device holds it. Each benchmark checks
+// Llama-3-8B's where the device holds it. GPT-J, Pythia and Gemma 3 shapes:
+// tiny ones always, GPT-J's, Pythia-1.4B's and Gemma 3 1B's where the device holds them. Each benchmark checks
 // its result once before timing; times are per iteration (CUDA events on CUDA).
 
 #include <ATen/ATen.h>
@@ -66,7 +67,7 @@ void set_roofline(benchmark::State& state, double flops_per_iteration, double se
 
 // Args: (layers collected in one pass). FLOPs: the forward up to the last
 // collected layer plus Σ k kᵀ (2 d_mlp² per token and layer, in float64).
-// Shape: fixtures::Gpt2Shape, bench::LlamaShape or bench::ParallelShape, here and in the
+// Shape: fixtures::Gpt2Shape, bench::LlamaShape, bench::ParallelShape or bench::Gemma3Shape, here and in the
 // other benchmarks of this file.
 template <class Shape>
 void mom2_stats(benchmark::State& state, const Shape& shape, int64_t first_layer, int64_t docs) {
@@ -110,7 +111,7 @@ void rome_edit(benchmark::State& state, const Shape& shape, int64_t layer) {
   const auto c_inv = editors::rome_inverse_mom2(c, 1e-4);
   const auto templates = editors::sample_context_templates(tm, h.context, 0);
   const std::vector<editors::EditRequest> reqs = bench_requests(64, shape.vocab_size);
-  // The matrix editors/rome.cpp edits: GPT-2's mlp.c_proj, Llama's mlp.down_proj, GPT-J's mlp.fc_out.
+  // The matrix editors/rome.cpp edits: GPT-2's mlp.c_proj, Llama's and Gemma's mlp.down_proj, GPT-J's mlp.fc_out.
   auto w = tm.model().weight("blocks." + std::to_string(layer) + ".mlp.W_out");
   const auto original = w.clone();
   const auto restore = [&] {
@@ -258,7 +259,7 @@ void memit_z(benchmark::State& state, const Shape& shape, std::vector<int64_t> l
                                      static_cast<double>(run);
 }
 
-// The editor benchmarks of a large shape (GPT-2 XL, GPT-J, Pythia-1.4B), where the device holds it.
+// The editor benchmarks of a large shape (GPT-2 XL, GPT-J, Pythia-1.4B, Gemma 3 1B), where the device holds it.
 template <class Shape>
 void register_large(const char* name, const Shape& shape, int64_t rome_layer, std::vector<int64_t> memit_layers) {
   struct Large {
@@ -300,6 +301,20 @@ void register_large(const char* name, const Shape& shape, int64_t rome_layer, st
   }
 }
 
+// Statistics over layers 0 and 0-1, a ROME edit at layer 1 and MEMIT over both of a
+// two-layer toy: the architecture end to end on every run.
+template <class Shape>
+void register_tiny(const std::string& name, const Shape& shape) {
+  benchmark::RegisterBenchmark(("BM_Mom2Stats/" + name).c_str(),
+                               [shape](benchmark::State& s) { mom2_stats(s, shape, 0, 64); })
+      ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark(("BM_RomeEdit/" + name).c_str(), [shape](benchmark::State& s) { rome_edit(s, shape, 1); })
+      ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
+  benchmark::RegisterBenchmark(("BM_MemitEdits/" + name).c_str(),
+                               [shape](benchmark::State& s) { memit_edits(s, shape, {0, 1}); })
+      ->Arg(10)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
+}
+
 // Fixture shape: cheap enough for every CPU run. Large shapes: see large_shape_fits.
 const bool kRegistered = [] {
   using bench::kFixtureShape;
@@ -317,20 +332,11 @@ const bool kRegistered = [] {
       ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
   benchmark::RegisterBenchmark("BM_ValueSearch/llama-tiny", [](benchmark::State& s) { value_search(s, kTinyLlamaShape, 1); })
       ->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
-  // GPT-J's and NeoX's blocks (parallel attention/MLP, partial rotary) end to end on every run.
-  const std::vector<std::pair<std::string, bench::ParallelShape>> tiny_parallel = {
-      {"gptj-tiny", bench::kTinyGptjShape}, {"pythia-tiny", bench::kTinyPythiaShape}};
-  for (const auto& [name, sh] : tiny_parallel) {
-    benchmark::RegisterBenchmark(("BM_Mom2Stats/" + name).c_str(),
-                                 [sh](benchmark::State& s) { mom2_stats(s, sh, 0, 64); })
-        ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseManualTime();
-    benchmark::RegisterBenchmark(("BM_RomeEdit/" + name).c_str(),
-                                 [sh](benchmark::State& s) { rome_edit(s, sh, 1); })
-        ->Arg(1)->Unit(benchmark::kMillisecond)->UseManualTime();
-    benchmark::RegisterBenchmark(("BM_MemitEdits/" + name).c_str(),
-                                 [sh](benchmark::State& s) { memit_edits(s, sh, {0, 1}); })
-        ->Arg(10)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
-  }
+  // GPT-J's and NeoX's blocks (parallel attention/MLP, partial rotary) and Gemma 3's (post-norms,
+  // sliding and global layers, tied embeddings) end to end on every run.
+  register_tiny("gptj-tiny", bench::kTinyGptjShape);
+  register_tiny("pythia-tiny", bench::kTinyPythiaShape);
+  register_tiny("gemma3-tiny", bench::kTinyGemma3Shape);
   benchmark::RegisterBenchmark("BM_MemitEdits/fixture", [](benchmark::State& s) { memit_edits(s, kFixtureShape, {0, 1}); })
       ->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(1);
   // Serial z on CUDA is launch-bound (~60 ms per request here): 100 of 1000 timed, scaled.
@@ -345,6 +351,10 @@ const bool kRegistered = [] {
   register_large("gpt-j", bench::kGptJShape, 5, {3, 4, 5, 6, 7, 8});
   // Pythia-1.4B: no published ROME/MEMIT layers; GPT-J's (5; 3-8) for comparable timings.
   register_large("pythia-1.4b", bench::kPythia1_4bShape, 5, {3, 4, 5, 6, 7, 8});
+  // Gemma 3 1B: no published ROME/MEMIT layers; Gemma 3 270M's (editors/hparams: ROME 3,
+  // MEMIT 1-5 of 18 layers, from editgate trace) scaled by depth to 26 layers: 3 x 26/18 = 4.3
+  // -> 4, 1-5 -> 1.4-7.2 -> 1-7.
+  register_large("gemma3-1b", bench::kGemma3_1bShape, 4, {1, 2, 3, 4, 5, 6, 7});
   // Llama-3-8B: ROME at layer 5 (model.layers.5.mlp.down_proj, the layer EasyEdit's ROME
   // hyperparameters for Llama-3-8B edit); statistics over layer 4 and layers 4-8, around it as
   // GPT-J's 3-8 are around its 5. Few iterations: one v* search is 20 forward/backward passes

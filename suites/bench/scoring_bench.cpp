@@ -2,8 +2,8 @@
 // BM_ScoreBatch, equal-length rows scored on 5 tokens; BM_ScoreFacts, the
 // suites' short fact prompts of mixed length. tokens/s and achieved FLOP/s as a fraction of the device's measured matmul
 // FLOP/s, on random-weight models (bench_models.h): the fixture's, GPT-2
-// small's and tiny Llama, GPT-J and Pythia shapes everywhere, GPT-2 XL's,
-// GPT-J's, Pythia-1.4B's and Llama-3-8B's where the device holds them.
+// small's and tiny Llama, GPT-J, Pythia and Gemma 3 shapes everywhere, GPT-2 XL's,
+// GPT-J's, Pythia-1.4B's, Gemma 3 1B's and Llama-3-8B's where the device holds them.
 
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
@@ -19,7 +19,8 @@ namespace {
 
 namespace bench = editgate::bench;
 
-// Args: (batch, sequence length). Shape: fixtures::Gpt2Shape, bench::LlamaShape or bench::ParallelShape.
+// Args: (batch, sequence length). Shape: fixtures::Gpt2Shape, bench::LlamaShape, bench::ParallelShape or
+// bench::Gemma3Shape.
 template <class Shape>
 void score_batch(benchmark::State& state, const Shape& shape) {
   const int64_t batch = state.range(0);
@@ -111,6 +112,12 @@ const bool kRegistered = [] {
       ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
   if (bench::large_shape_fits(bench::kPythia1_4bShape)) {
     benchmark::RegisterBenchmark("BM_ScoreBatch/pythia-1.4b", [](benchmark::State& s) { score_batch(s, bench::kPythia1_4bShape); })
+        ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();
+  }
+  benchmark::RegisterBenchmark("BM_ScoreBatch/gemma3-tiny", [](benchmark::State& s) { score_batch(s, bench::kTinyGemma3Shape); })
+      ->Args({1, 32})->Args({8, 32})->Unit(benchmark::kMillisecond)->UseManualTime();
+  if (bench::large_shape_fits(bench::kGemma3_1bShape)) {
+    benchmark::RegisterBenchmark("BM_ScoreBatch/gemma3-1b", [](benchmark::State& s) { score_batch(s, bench::kGemma3_1bShape); })
         ->Args({8, 128})->Args({32, 256})->Unit(benchmark::kMillisecond)->UseManualTime();
   }
   if (bench::large_shape_fits(bench::kLlama3_8bShape)) {

@@ -4,16 +4,22 @@
 // the next tokens transformers predicts, with the same logits. The expected ids
 // and logits were recorded with transformers 5.23 loading the same file itself
 // (Gemma3ForCausalLM / AutoTokenizer .from_pretrained(gguf_file=...), float32,
-// eager attention) on 2026-12-05. Skips, saying why, when the package is not installed.
+// eager attention) on 2026-12-05. AnswersEveryCommittedFact (its own ctest,
+// Gemma3Facts) re-checks fixtures/gemma3/requests with editgate's runtime. Skips,
+// saying why, when the package is not installed.
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "harness/generation.h"
+#include "harness/json_file.h"
 #include "harness/packaged_models.h"
 #include "harness/text_model.h"
+#include "tests/harness/fact_answers.h"
 
 namespace editgate::testing {
 namespace {
@@ -111,6 +117,38 @@ TEST_F(Gemma3Gguf, GreedyContinuationMatchesTransformers) {
   const auto out = harness::generate_greedy(
       model_->model(), {model_->encode_prompt("The Eiffel Tower is located in the city of")}, opts);
   EXPECT_EQ(model_->decode(out.front()), " Paris, France. It is the tallest");
+}
+
+// The facts whose top-1 next token is not their object's first token, one line each.
+std::string unanswered(const std::string& kind, const FactPrompts& facts, const std::vector<Answer>& answers) {
+  std::string out;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (answers[i].right) continue;
+    out += "  " + kind + " '" + facts.prompts[i] + "' -> '" + answers[i].top1 + "', not ' " + facts.objects[i] + "'\n";
+  }
+  return out;
+}
+
+// make_facts.py chose these facts with transformers reading the same GGUF; the demo and
+// the gates trust them as the model's knowledge, so editgate's own runtime must agree:
+// every record's edit and neighbourhood prompts, and every preservation fact, answered
+// with the true object (greedy first token, after the BOS Gemma's tokenizer adds).
+TEST_F(Gemma3Gguf, AnswersEveryCommittedFact) {
+  const auto dir = std::filesystem::path(EDITGATE_SOURCE_DIR) / "fixtures" / "gemma3" / "requests";
+  const auto [edits, neighbours] = counterfact_prompts(harness::read_json_file(dir / "facts.counterfact.json"));
+  const auto preserved = preservation_prompts(harness::read_json_file(dir / "preservation.json"));
+  ASSERT_GE(edits.prompts.size(), 100u);
+  ASSERT_GE(preserved.prompts.size(), 100u);
+  const std::vector<std::pair<std::string, const FactPrompts*>> kinds = {
+      {"fact", &edits}, {"neighbour", &neighbours}, {"preserved", &preserved}};
+  std::string wrong;
+  for (const auto& [kind, facts] : kinds) {
+    const auto answers = first_token_answers(*model_, *facts);
+    const auto right = std::count_if(answers.begin(), answers.end(), [](const Answer& a) { return a.right; });
+    std::printf("[gemma3] %s prompts answered %lld/%zu\n", kind.c_str(), static_cast<long long>(right), answers.size());
+    wrong += unanswered(kind, *facts, answers);
+  }
+  EXPECT_TRUE(wrong.empty()) << "Gemma 3 270M does not answer these committed facts:\n" << wrong;
 }
 
 }  // namespace

