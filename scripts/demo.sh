@@ -12,7 +12,15 @@ EDITGATE_TARGETS=editgate "$root/scripts/build.sh"
 # census name lists of the PyPI `names` package, which scripts/setup.sh installs
 # into .venv as test data: written into the build directory, never committed.
 args=("$@")
-if [[ " $* " == *" --model smollm2 "* && " $* " != *" --concept-dataset "* ]]; then
+model="" concept=""
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --model) model="${args[i + 1]:-}" ;;
+    --model=*) model="${args[i]#--model=}" ;;
+    --concept-dataset | --concept-dataset=*) concept=yes ;;
+  esac
+done
+if [[ "$model" == smollm2 && -z "$concept" ]]; then
   dataset="$build/name-gender/name_gender.json"
   if [[ ! -f "$dataset" ]]; then
     mkdir -p "$(dirname "$dataset")"
