@@ -250,24 +250,39 @@ RealModelDemo real_model_demo(const std::string& alias) {
   return {"gemma3", "Gemma 3 270M", EDITGATE_GEMMA3_DIR, fs::path(EDITGATE_SMOLLM2_DIR) / "corpus.txt", 1, 3};
 }
 
-// The first n facts whose edit keys are not read at the attention sink
-// (editors/key_position_warnings.h), as their own file; says which it left out.
-// On SmolLM2 each such edit alone flips about half of the unrelated facts, and
-// ten ROME edits in a row with two of them among the first ten kept 0.068 of
-// them (without: 0.801; docs/real-models.md), so they would hide what the demo
-// measures. `editgate edit` on such a request runs it, with the warning.
-fs::path write_first_keyable_cases(const fs::path& model, const fs::path& from, int64_t n, const fs::path& to) {
+// A fact file's records, each marked when its edit key would be read at the
+// attention sink (editors/key_position_warnings.h). Marked once, with one load
+// of the model, for every step that picks from the file.
+struct FactPool {
+  json records;
+  std::vector<std::string> at_sink;  // per record: "" or "CASE (SUBJECT)"
+};
+
+FactPool load_fact_pool(const fs::path& model, const fs::path& facts) {
   const auto tm = harness::TextModel::load(model);
-  const auto requests = editors::load_counterfact_requests(from);
-  json all = harness::read_json_file(from);
+  const auto requests = editors::load_counterfact_requests(facts);
+  FactPool pool{harness::read_json_file(facts), {}};
+  for (const auto& r : requests) {
+    pool.at_sink.push_back(editors::key_position_warnings(tm, {r}).empty() ? "" : r.case_id + " (" + r.subject + ")");
+  }
+  return pool;
+}
+
+// The first n facts whose edit keys are not read at the attention sink, as their
+// own file; says which it passed over. On SmolLM2 each such edit alone flips
+// about half of the unrelated facts, and ten ROME edits in a row with two of them
+// among the first ten kept 0.068 of them (without: 0.801; docs/real-models.md),
+// so they would hide what the demo measures. `editgate edit` on such a request
+// runs it, with the warning.
+fs::path write_first_keyable_cases(const FactPool& pool, int64_t n, const fs::path& to) {
   json some = json::array();
   std::string left_out;
-  for (size_t i = 0; i < requests.size() && static_cast<int64_t>(some.size()) < n; ++i) {
-    if (!editors::key_position_warnings(tm, {requests[i]}).empty()) {
-      left_out += (left_out.empty() ? "" : ", ") + requests[i].case_id + " (" + requests[i].subject + ")";
-      continue;
+  for (size_t i = 0; i < pool.at_sink.size() && static_cast<int64_t>(some.size()) < n; ++i) {
+    if (pool.at_sink[i].empty()) {
+      some.push_back(pool.records[i]);
+    } else {
+      left_out += (left_out.empty() ? "" : ", ") + pool.at_sink[i];
     }
-    some.push_back(all[i]);
   }
   if (!left_out.empty()) {
     std::cerr << "demo: left out of " << to.filename().string() << ": case " << left_out
@@ -308,9 +323,10 @@ int run_real_model_demo(const DemoFlags& f) {
     std::cout << "\n== " << title << " on " << demo.name << " ==\n";
     steps.push_back({name, run_gate_and_report(config, (out / name).string(), false)});
   };
-  step("rome", "rome", write_first_keyable_cases(model, facts, rome_cases, out / "rome.requests.json"),
+  const FactPool pool = load_fact_pool(model, facts);
+  step("rome", "rome", write_first_keyable_cases(pool, rome_cases, out / "rome.requests.json"),
        "ROME (" + std::to_string(rome_cases) + (rome_cases == 1 ? " fact)" : " facts, one after another)"));
-  step("memit", "memit", write_first_keyable_cases(model, facts, memit_cases, out / "memit.requests.json"),
+  step("memit", "memit", write_first_keyable_cases(pool, memit_cases, out / "memit.requests.json"),
        "MEMIT (" + std::to_string(memit_cases) + " facts, one batch)");
   if (fs::exists(requests / "ripple.json")) {
     step("memit-ripple", "memit", requests / "ripple.json", "MEMIT (the RippleEdits records, one batch)");
