@@ -3,8 +3,9 @@
 // ROME edits each on a fresh copy of the weights, MEMIT and AlphaEdit with 100
 // edits in one batch, against the behaviour targets. The numbers are
 // printed and recorded as test properties. EDITGATE_FIXTURE_EDITS sets the
-// number of ROME edits; EDITGATE_ROME_HPARAMS / EDITGATE_MEMIT_HPARAMS /
-// EDITGATE_ALPHAEDIT_HPARAMS replace the embedded fixture hyperparameters.
+// number of ROME edits, EDITGATE_TRACE_WINDOW the tracing window;
+// EDITGATE_ROME_HPARAMS / EDITGATE_MEMIT_HPARAMS / EDITGATE_ALPHAEDIT_HPARAMS
+// replace the embedded fixture hyperparameters.
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -210,17 +211,23 @@ TEST_F(FixtureEdits, TracingAgreesWithRomeLayer) {
   const int64_t n_layers = tm_->model().config().n_layers;
   auto mlp = at::zeros({n_layers}, at::kDouble), resid = at::zeros({n_layers}, at::kDouble);
   double clean = 0, corrupted = 0;
+  int64_t window = 0;
+  editors::TraceOptions options;
+  // 0: the default, n_layers / 4 layers restored together (2 from 8 layers: set 1 to tell them apart).
+  options.window = env_int("EDITGATE_TRACE_WINDOW", 0);
   for (int64_t i = 0; i < n; ++i) {
     const auto& r = requests[static_cast<size_t>(i)];
-    const auto t = editors::causal_trace(*tm_, r.prompt, r.subject, r.target_true);
+    const auto t = editors::causal_trace(*tm_, r.prompt, r.subject, r.target_true, options);
     mlp += t.mlp[t.subject_end - 1] - t.corrupted_prob;
     resid += t.resid[t.subject_end - 1] - t.corrupted_prob;
     clean += t.clean_prob;
     corrupted += t.corrupted_prob;
+    window = t.window;
   }
   mlp /= static_cast<double>(n);
   resid /= static_cast<double>(n);
-  std::cout << "causal tracing over " << n << " facts: clean P " << clean / n << ", corrupted P " << corrupted / n
+  std::cout << "causal tracing over " << n << " facts (MLP window " << window << "): clean P " << clean / n
+            << ", corrupted P " << corrupted / n
             << "\n  mean MLP indirect effect at the subject's last token by layer:";
   for (int64_t l = 0; l < n_layers; ++l) std::cout << " " << mlp[l].item<double>();
   std::cout << "\n  mean resid indirect effect at the subject's last token by layer:";
