@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include "editors/context_templates.h"
@@ -27,9 +26,7 @@
 #include "editors/rome.h"
 #include "editors/locate/causal_trace.h"
 #include "editors/second_moment.h"
-#include "fixtures/training_text.h"
-#include "fixtures/world.h"
-#include "fixtures/world_config.h"
+#include "fixtures/fixture_corpus.h"
 #include "tests/editors/fixture_eval.h"
 
 namespace editgate::testing {
@@ -45,15 +42,13 @@ int64_t env_int(const char* name, int64_t fallback) {
   return v != nullptr && *v != '\0' ? std::stoll(v) : fallback;
 }
 
-// The fixture's training text, packed as the trainer saw it (the CLI's default corpus).
-editors::TextCorpus fixture_corpus(const fs::path& dir, int64_t max_words) {
-  std::ifstream in(dir / "requests" / "world.json");
-  const auto w = json::parse(in);
-  const auto config = fixtures::parse_world_config(w["config"].dump(), "world.json");
-  const auto world = fixtures::generate_world(config, w["seed"].get<uint64_t>());
-  std::vector<std::string> examples;
-  for (auto& ex : fixtures::build_training_examples(world)) examples.push_back(std::move(ex.text_));
-  return editors::TextCorpus::from_documents("fixture", editors::pack_documents(examples, fixtures::kExampleSeparator, max_words));
+// C = E[kk^T] over the fixture's training text, packed as the trainer saw it (the
+// CLI's default), or over EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
+// reads it) for the statistics-corpus comparison in docs/fixture.md.
+editors::TextCorpus statistics_corpus(harness::TextModel& tm, const fs::path& dir) {
+  const char* file = std::getenv("EDITGATE_MEMIT_CORPUS");
+  if (file != nullptr && *file != '\0') return editors::TextCorpus::from_file(file);
+  return *fixtures::fixture_training_corpus(dir, tm.model().config().max_positions - 1);
 }
 
 std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const fs::path& dir, const std::vector<int64_t>& layers) {
@@ -61,7 +56,9 @@ std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const fs::path&
   o.layers = layers;
   o.show_progress = false;
   std::map<int64_t, at::Tensor> out;
-  for (auto& s : editors::compute_second_moments(tm, fixture_corpus(dir, tm.model().config().max_positions - 1), o)) {
+  const auto corpus = statistics_corpus(tm, dir);
+  std::cerr << "statistics corpus: " << corpus.name() << "\n";
+  for (auto& s : editors::compute_second_moments(tm, corpus, o)) {
     std::cerr << "mom2 layer " << s.layer << ": " << s.n_tokens << " tokens in " << s.seconds << " s\n";
     out[s.layer] = s.mom2;
   }
