@@ -5,7 +5,8 @@
 // printed and recorded as test properties. EDITGATE_FIXTURE_EDITS sets the
 // number of ROME edits, EDITGATE_TRACE_WINDOW the tracing window;
 // EDITGATE_ROME_HPARAMS / EDITGATE_MEMIT_HPARAMS / EDITGATE_ALPHAEDIT_HPARAMS
-// replace the embedded fixture hyperparameters.
+// replace the embedded fixture hyperparameters, EDITGATE_MEMIT_CORPUS the
+// statistics corpus of every editor here (a file, as `editgate edit --corpus`).
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
