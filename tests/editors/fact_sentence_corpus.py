@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write a fixture world's fact sentences, one per line, as a statistics corpus.
 
-Not a test: the corpus behind docs/fixture.md's "The statistics corpus decides MEMIT's
-spill". Every fact of MODEL/requests/world.json under each of its relation's training
+Not a test: the corpus behind docs/fixture.md's "The statistics corpus decides how far
+MEMIT spills". Every fact of MODEL/requests/world.json under each of its relation's training
 templates ("{subject} lives in {object}"), one document per line, so each starts at
 <bos> as the edit and suite prompts do. Held-out templates are left out: they measure
 paraphrase generalisation and must not shape the edit.

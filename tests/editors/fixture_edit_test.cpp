@@ -46,7 +46,7 @@ int64_t env_int(const char* name, int64_t fallback) {
 // C = E[kk^T] over the fixture's training text, packed as the trainer saw it (the
 // CLI's default), or over EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
 // reads it) for the statistics-corpus comparison in docs/fixture.md.
-editors::TextCorpus statistics_corpus(harness::TextModel& tm, const fs::path& dir) {
+editors::TextCorpus statistics_corpus(const harness::TextModel& tm, const fs::path& dir) {
   const char* file = std::getenv("EDITGATE_MEMIT_CORPUS");
   if (file != nullptr && *file != '\0') return editors::TextCorpus::from_file(file);
   return *fixtures::fixture_training_corpus(dir, tm.model().config().max_positions - 1);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """How much of a MEMIT batch's update reaches keys it was not fitted on, from the keys alone.
 
-Not a test: the analysis behind docs/fixture.md's "Why MEMIT 100 spills: the keys' mixing".
+Not a test: the analysis behind docs/fixture.md's "The statistics corpus decides how far
+MEMIT spills" (the key-mixing table).
 At one layer MEMIT writes Delta = R K_E^T (lam C + K_E K_E^T)^-1 (R: the batch's residuals,
 K_E: its keys, C: the corpus second moment, lam: mom2_update_weight). A key k then moves by
 R m(k), with the mixing vector m(k) = K_E^T (lam C + K_E K_E^T)^-1 k. An edited key's own
@@ -47,11 +48,12 @@ def main(model_dir, mom2_file, layer):
         return keys(subject + " lives in")[len(tok(subject).input_ids) - 1]
 
     edited = [e["requested_rewrite"]["subject"] for e in batch]
+    edited_set = set(edited)
     persons = [e["name"] for e in world["entities"] if e["kind"] == "person"]
-    others = [p for p in persons if p not in set(edited)]
+    others = [p for p in persons if p not in edited_set]
     K_E = torch.stack([subject_key(s) for s in edited])
     K_U = torch.stack([subject_key(s) for s in others])
-    K_P = torch.cat([keys(f["prompt"]) for f in facts if f["subject"] not in set(edited)])
+    K_P = torch.cat([keys(f["prompt"]) for f in facts if f["subject"] not in edited_set])
 
     print(f"{model_dir}: layer {layer}, d_mlp {C.shape[0]}, {len(edited)} edited, "
           f"{len(others)} unrelated persons, {len(K_P)} preservation-prompt positions")
