@@ -46,8 +46,8 @@ editgate's prompt ids against both):
   llama_gqa_tied_llama3  Llama 3's shape: Split regex + ByteLevel, TemplateProcessing BOS
   llama_untied           tokenizer.json without post_processor, no tokenizer_config.json: no BOS
   gemma3_*               GemmaTokenizer's shape (▁ normalizer, byte fallback), TemplateProcessing BOS
-The committed fixture (fixtures/default) is recorded the same way in
-OUT/fixture/reference.json.
+The committed fixtures (fixtures/default, fixtures/concepts) are recorded the same way in
+OUT/fixture_<name>/reference.json.
 
 Writes OUT/SKIPPED (one line: why) and exits 0 when transformers is missing,
 so the C++ tests can skip with that message. OUT/DONE marks a complete run.
@@ -65,7 +65,11 @@ HOOK_PROMPT = 1
 NEW_TOKENS = 8
 VOCAB = 128
 PROMPT_TEXTS = ["The capital of France is Paris.", "hello world", " leading space", "It's 2024, isn't it?"]
-FIXTURE_TEXTS = ["the residence of dan sel is in", "dan sel has a home in", "<bos> dan sel"]
+# Texts for each committed fixture (a subject of its world, a prompt, a literal <bos>).
+FIXTURE_TEXTS = {
+    "default": ["the residence of dan sel is in", "dan sel has a home in", "<bos> dan sel"],
+    "concepts": ["the home of rel zen ni sol is in", "rel zen ni sol resides in", "<bos> rel zen ni sol"],
+}
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
                   r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 MERGES = ["Ġ t", "h e", "Ġt he", "i n", "Ġ a", "e r", "o n", "Ġ c", "Ġ i", "Ġi s", "a r", "Ġ P", "Ġ l", "o r",
@@ -410,11 +414,12 @@ def main():
         with open(os.path.join(out_dir, name, "reference.json"), "w") as f:
             json.dump(info, f, indent=1)
         print(f"{name}: greedy min top-2 margin {info['greedy_min_top2_margin']:.3g}")
-    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "default")
-    os.makedirs(os.path.join(out_dir, "fixture"))
-    with open(os.path.join(out_dir, "fixture", "reference.json"), "w") as f:
-        json.dump(hf_prompt_ids(fixture, os.path.join(out_dir, "fixture", "tokenizer_roundtrip"), FIXTURE_TEXTS), f,
-                  indent=1)
+    for name, texts in FIXTURE_TEXTS.items():
+        fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", name)
+        out = os.path.join(out_dir, "fixture_" + name)
+        os.makedirs(out)
+        with open(os.path.join(out, "reference.json"), "w") as f:
+            json.dump(hf_prompt_ids(fixture, os.path.join(out, "tokenizer_roundtrip"), texts), f, indent=1)
     with open(os.path.join(out_dir, "DONE"), "w") as f:
         f.write(transformers.__version__ + "\n")
 

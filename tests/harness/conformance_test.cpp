@@ -225,14 +225,20 @@ TEST_P(ConformanceModel, PromptIdsMatchAutoTokenizer) {
   expect_prompt_ids_match(dir, dir / "ckpt", info_, GetParam());
 }
 
-// The committed fixture, read from the source tree (the script records it).
-TEST(ConformanceFixture, PromptIdsMatchAutoTokenizer) {
+// The committed fixtures, read from the source tree (the script records them): both
+// must put <bos> first through tokenizer.json's post_processor, as they were trained.
+class ConformanceFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConformanceFixture, PromptIdsMatchAutoTokenizer) {
   const ReferenceDir& refs = references();
   if (!refs.error.empty()) GTEST_FAIL() << refs.error;
   if (!refs.skip.empty()) GTEST_SKIP() << refs.skip;
-  const auto info = nlohmann::json::parse(read_file(refs.dir / "fixture" / "reference.json"));
-  expect_prompt_ids_match(refs.dir / "fixture", fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / "default", info, "fixture");
+  const fs::path dir = refs.dir / ("fixture_" + GetParam());
+  const auto info = nlohmann::json::parse(read_file(dir / "reference.json"));
+  expect_prompt_ids_match(dir, fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / GetParam(), info, "fixture " + GetParam());
 }
+
+INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceFixture, ::testing::Values("default", "concepts"));
 
 INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceModel,
                          ::testing::Values("gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3",
