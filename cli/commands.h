@@ -49,7 +49,7 @@ std::string trace_svg(const editors::TraceResult& r, const std::string& title);
 CLI::Validator model_path_validator();
 
 // `editgate edit` with default hyperparameters, corpus and stats cache (the demo's edits).
-// `corpus`: the text for C = E[kk^T] ("": the fixture's training text).
+// `corpus`: the text for C = E[kk^T] ("": the fixture's statistics corpus).
 void edit_checkpoint(const std::string& model, const std::string& method, const std::string& requests,
                      const std::string& out, uint64_t seed, const std::string& corpus = "");
 

@@ -140,7 +140,7 @@ void run_edit_command(const EditFlags& f) {
   } else if (const auto packaged = default_statistics_corpus(f.model)) {
     job.corpus = editors::TextCorpus::from_file(*packaged);
   } else {
-    job.corpus = fixtures::fixture_training_corpus(f.model, tm.model().config().max_positions - 1);
+    job.corpus = fixtures::fixture_statistics_corpus(f.model, tm.model().config().max_positions - 1);
   }
   if (!f.no_stats_cache) job.stats_cache_dir = f.stats_cache.empty() ? editors::default_stats_cache_dir() : fs::path(f.stats_cache);
   if (f.mom2_tokens >= 0) job.mom2_max_tokens = f.mom2_tokens;
@@ -291,7 +291,7 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   edit->add_option("--out", f->out, "output checkpoint directory (written atomically)")->required();
   edit->add_option("--corpus", f->corpus,
                    "text (.txt: a document per line) or .jsonl ({\"text\"}) corpus for C = E[kk^T] "
-                   "(default: the fixture's training text for the fixture, 2,048 of the model's own "
+                   "(default: a fixture's statistics corpus, its packed training text or fact sentences, 2,048 of the model's own "
                    "sampled documents for smollm2)")
       ->check(CLI::ExistingFile);
   edit->add_option("--stats-cache", f->stats_cache, "statistics cache directory (default: $EDITGATE_STATS_CACHE or ~/.cache/editgate/stats)");

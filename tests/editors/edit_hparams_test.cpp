@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "editors/edit_hparams.h"
 #include "editors/embedded_hparams.h"
@@ -57,6 +61,22 @@ TEST(EditHparams, KeepsReferenceDefaults) {
   // Canonical JSON round-trips.
   EXPECT_EQ(to_json(parse_rome_hparams(json(to_json(rome)), "y")), to_json(rome));
   EXPECT_EQ(to_json(parse_memit_hparams(json(to_json(memit)), "y")), to_json(memit));
+}
+
+// A fixture names its hparams set in fixture.json's world_config.editing.hparams;
+// without one (or with a fixture.json that does not parse) it gets "fixture".
+TEST(EditHparams, FixtureNamesItsSet) {
+  const auto dir = std::filesystem::temp_directory_path() / ("editgate_hparams_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& text) { std::ofstream(dir / "fixture.json") << text; };
+  write(R"({"world_config": {"seed": 1}})");
+  EXPECT_EQ(default_hparams_model(dir.string(), harness::ModelConfig{}), "fixture");
+  write(R"({"world_config": {"editing": {"hparams": "fixture-wide"}}})");
+  EXPECT_EQ(default_hparams_model(dir.string(), harness::ModelConfig{}), "fixture-wide");
+  EXPECT_NO_THROW(parse_memit_hparams(json::parse(*embedded_hparams("memit/fixture-wide")), "x"));
+  write("{not json");
+  EXPECT_EQ(default_hparams_model(dir.string(), harness::ModelConfig{}), "fixture");
+  std::filesystem::remove_all(dir);
 }
 
 // Gemma 3 270M and Pythia-1.4B get their files without --hparams: Gemma's

@@ -21,6 +21,7 @@
 
 #include "editors/context_templates.h"
 #include "editors/edit_hparams.h"
+#include "editors/embedded_hparams.h"
 #include "editors/eraser_hook.h"
 #include "editors/grace.h"
 #include "editors/memit.h"
@@ -36,20 +37,24 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json hparams(const std::string& method) { return method_hparams(method, "fixture"); }
+// The embedded set the CLI picks for the fixture in `dir` ("fixture", or its world
+// config's editing.hparams), unless EDITGATE_{METHOD}_HPARAMS names a file.
+json hparams(const std::string& method, const fs::path& dir) {
+  return method_hparams(method, editors::default_hparams_model(dir.string(), harness::ModelConfig{}).value_or("fixture"));
+}
 
 int64_t env_int(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::stoll(v) : fallback;
 }
 
-// C = E[kk^T] over the fixture's training text, packed as the trainer saw it (the
-// CLI's default), or over EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
+// C = E[kk^T] over the fixture's statistics corpus (the CLI's default: packed
+// training text, or fact sentences where the world config says so), or over EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
 // reads it) for the statistics-corpus comparison in docs/fixture.md.
 editors::TextCorpus statistics_corpus(const harness::TextModel& tm, const fs::path& dir) {
   const char* file = std::getenv("EDITGATE_MEMIT_CORPUS");
   if (file != nullptr && *file != '\0') return editors::TextCorpus::from_file(file);
-  return *fixtures::fixture_training_corpus(dir, tm.model().config().max_positions - 1);
+  return *fixtures::fixture_statistics_corpus(dir, tm.model().config().max_positions - 1);
 }
 
 std::map<int64_t, at::Tensor> statistics(harness::TextModel& tm, const fs::path& dir, const std::vector<int64_t>& layers) {
@@ -85,7 +90,7 @@ class FixtureEdits : public ::testing::Test {
 };
 
 TEST_F(FixtureEdits, RomeSingleEdits) {
-  const auto h = editors::parse_rome_hparams(hparams("rome"), "rome/fixture");
+  const auto h = editors::parse_rome_hparams(hparams("rome", dir_), "rome/fixture");
   const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   const auto mom2 = h.mom2.adjustment ? statistics(*tm_, dir_, {h.layer}) : std::map<int64_t, at::Tensor>{};
@@ -120,7 +125,7 @@ TEST_F(FixtureEdits, RomeSingleEdits) {
 
 // GRACE under ROME's protocol: each edit alone (a fresh codebook), scored at once.
 TEST_F(FixtureEdits, GraceSingleEdits) {
-  const auto h = editors::parse_grace_hparams(hparams("grace"), "grace/fixture");
+  const auto h = editors::parse_grace_hparams(hparams("grace", dir_), "grace/fixture");
   const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   EditRates rates;
@@ -142,7 +147,7 @@ TEST_F(FixtureEdits, GraceSingleEdits) {
 // edited in the batch count as lost there). The codebook's growth (entries,
 // splits, radius expansions) is printed beside the rates.
 TEST_F(FixtureEdits, GraceCodebook) {
-  const auto h = editors::parse_grace_hparams(hparams("grace"), "grace/fixture");
+  const auto h = editors::parse_grace_hparams(hparams("grace", dir_), "grace/fixture");
   const auto requests = single_edit_requests();
   const EditScorer scorer(*tm_, requests, preservation_facts(dir_, 1000));
   auto codebook = harness::Codebook::empty(tm_->model().config(), h.layer);
@@ -203,7 +208,7 @@ TEST_F(FixtureEdits, GraceCodebook) {
 // The layer ROME edits on the fixture must be where tracing finds the fact:
 // the largest mean MLP indirect effect at the subject's last token.
 TEST_F(FixtureEdits, TracingAgreesWithRomeLayer) {
-  const auto h = editors::parse_rome_hparams(hparams("rome"), "rome/fixture");
+  const auto h = editors::parse_rome_hparams(hparams("rome", dir_), "rome/fixture");
   const auto requests = editors::load_counterfact_requests(dir_ / "requests" / "edits.counterfact.json");
   const int64_t n = std::min<int64_t>(static_cast<int64_t>(requests.size()), env_int("EDITGATE_TRACE_FACTS", 40));
   const int64_t n_layers = tm_->model().config().n_layers;
@@ -244,7 +249,7 @@ struct BatchTargets {
 // every request. AlphaEdit carries its preserved-key state across rounds.
 EditRates batch_rounds(harness::TextModel& tm, const fs::path& dir, const std::string& method,
                        editors::MemitSolver solver, int64_t n, int64_t rounds) {
-  const auto h = editors::parse_memit_hparams(hparams(method), method + "/fixture");
+  const auto h = editors::parse_memit_hparams(hparams(method, dir), method + "/fixture");
   const auto requests = editors::load_counterfact_requests(dir / "requests" / ("memit_" + std::to_string(n) + ".json"));
   const EditScorer scorer(tm, requests, preservation_facts(dir, 1000));
   const auto mom2 = statistics(tm, dir, h.layers);

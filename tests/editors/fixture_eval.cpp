@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,9 @@ nlohmann::json method_hparams(const std::string& method, const std::string& mode
   std::string env = "EDITGATE_" + method + "_HPARAMS";
   for (auto& c : env) c = static_cast<char>(std::toupper(c));
   if (const char* f = std::getenv(env.c_str()); f != nullptr && *f != '\0') return editors::read_hparams_file(f);
-  return nlohmann::json::parse(*editors::embedded_hparams(method + "/" + model));
+  const auto text = editors::embedded_hparams(method + "/" + model);
+  if (!text) throw std::runtime_error("no embedded hparams " + method + "/" + model + " (set " + env + ")");
+  return nlohmann::json::parse(*text);
 }
 
 void record_rates(const EditRates& r) {
