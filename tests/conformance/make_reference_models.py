@@ -46,7 +46,7 @@ editgate's prompt ids against both):
   llama_gqa_tied_llama3  Llama 3's shape: Split regex + ByteLevel, TemplateProcessing BOS
   llama_untied           tokenizer.json without post_processor, no tokenizer_config.json: no BOS
   gemma3_*               GemmaTokenizer's shape (▁ normalizer, byte fallback), TemplateProcessing BOS
-The committed fixtures (fixtures/default, fixtures/concepts) are recorded the same way in
+The committed fixtures (fixtures/default, concepts, wide) are recorded the same way in
 OUT/fixture_<name>/reference.json.
 
 Writes OUT/SKIPPED (one line: why) and exits 0 when transformers is missing,
@@ -69,6 +69,7 @@ PROMPT_TEXTS = ["The capital of France is Paris.", "hello world", " leading spac
 FIXTURE_TEXTS = {
     "default": ["the residence of dan sel is in", "dan sel has a home in", "<bos> dan sel"],
     "concepts": ["the home of rel zen ni sol is in", "rel zen ni sol resides in", "<bos> rel zen ni sol"],
+    "wide": ["the home of rel nu is in", "rel nu resides in", "<bos> rel nu"],
 }
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
                   r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")

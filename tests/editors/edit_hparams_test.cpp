@@ -77,6 +77,8 @@ TEST(EditHparams, FixtureNamesItsSet) {
   write("{not json");
   EXPECT_EQ(default_hparams_model(dir.string(), harness::ModelConfig{}), "fixture");
   std::filesystem::remove_all(dir);
+  // The committed wide fixture picks its own set.
+  EXPECT_EQ(default_hparams_model(EDITGATE_SOURCE_DIR "/fixtures/wide", harness::ModelConfig{}), "fixture-wide");
 }
 
 // Gemma 3 270M and Pythia-1.4B get their files without --hparams: Gemma's

@@ -238,7 +238,7 @@ TEST_P(ConformanceFixture, PromptIdsMatchAutoTokenizer) {
   expect_prompt_ids_match(dir, fs::path(EDITGATE_SOURCE_DIR) / "fixtures" / GetParam(), info, "fixture " + GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceFixture, ::testing::Values("default", "concepts"));
+INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceFixture, ::testing::Values("default", "concepts", "wide"));
 
 INSTANTIATE_TEST_SUITE_P(Conformance, ConformanceModel,
                          ::testing::Values("gpt2", "gpt2_legacy_names", "gpt2_sharded", "llama_gqa_tied_llama3",
