@@ -386,7 +386,8 @@ void register_demo_command(CLI::App& app, int& exit_code) {
                   "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--memit-fixture", f->memit_fixture,
-                  "fixture the MEMIT step edits (default: $EDITGATE_WIDE_FIXTURE_DIR, else the committed fixtures/wide)");
+                  "fixture the MEMIT step edits (default: $EDITGATE_WIDE_FIXTURE_DIR, else the committed "
+                  "fixtures/wide)");
   cmd->add_option("--memit-requests", f->memit_requests,
                   "MEMIT batch file in the MEMIT fixture's requests/ (default memit_100.json)");
   cmd->add_option("--concept-fixture", f->concept_fixture,

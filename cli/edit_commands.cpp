@@ -291,7 +291,8 @@ void register_edit_commands(CLI::App& app, int& exit_code) {
   edit->add_option("--out", f->out, "output checkpoint directory (written atomically)")->required();
   edit->add_option("--corpus", f->corpus,
                    "text (.txt: a document per line) or .jsonl ({\"text\"}) corpus for C = E[kk^T] "
-                   "(default: a fixture's statistics corpus, its packed training text or fact sentences, 2,048 of the model's own "
+                   "(default: a fixture's statistics corpus, its packed training text or fact sentences; "
+                   "2,048 of the model's own "
                    "sampled documents for smollm2)")
       ->check(CLI::ExistingFile);
   edit->add_option("--stats-cache", f->stats_cache, "statistics cache directory (default: $EDITGATE_STATS_CACHE or ~/.cache/editgate/stats)");

@@ -20,7 +20,8 @@ std::optional<std::string_view> embedded_hparams(std::string_view method_and_mod
 std::vector<std::string> embedded_hparams_names();
 
 /// The model key whose defaults fit a checkpoint: a fixture's (a fixture.json beside
-/// config.json: its world_config.editing.hparams, else "fixture"), "gpt2-xl" (GPT-2 with 48 layers of width 1600), "gpt-j"
+/// config.json: its world_config.editing.hparams, else "fixture"), "gpt2-xl"
+/// (GPT-2 with 48 layers of width 1600), "gpt-j"
 /// (model_type gptj), "smollm2" (a Llama of 30 × 576), "gemma3" (Gemma 3 of
 /// 18 × 640: the 270M), "pythia-1.4b" (GPT-NeoX of 24 × 2048); nullopt otherwise.
 std::optional<std::string> default_hparams_model(const std::string& dir, const harness::ModelConfig& config);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: set up, build, and run every test with ctest, except
 # the fixture retraining (label slow) and the editors' behaviour targets on the
-# fixture (label targets, which the current fixture misses): minutes each;
+# fixtures (label targets; some are missed, docs/fixture.md): minutes each;
 # EDITGATE_SLOW_TESTS=1 includes them. Arguments go to ctest (-L conformance, -R Rome).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -40,7 +40,8 @@ using nlohmann::json;
 // The embedded set the CLI picks for the fixture in `dir` ("fixture", or its world
 // config's editing.hparams), unless EDITGATE_{METHOD}_HPARAMS names a file.
 json hparams(const std::string& method, const fs::path& dir) {
-  return method_hparams(method, editors::default_hparams_model(dir.string(), harness::ModelConfig{}).value_or("fixture"));
+  const auto set = editors::default_hparams_model(dir.string(), harness::ModelConfig{});
+  return method_hparams(method, set.value_or("fixture"));
 }
 
 int64_t env_int(const char* name, int64_t fallback) {
@@ -49,7 +50,8 @@ int64_t env_int(const char* name, int64_t fallback) {
 }
 
 // C = E[kk^T] over the fixture's statistics corpus (the CLI's default: packed
-// training text, or fact sentences where the world config says so), or over EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
+// training text, or fact sentences where the world config says so), or over
+// EDITGATE_MEMIT_CORPUS (a file, as `editgate edit --corpus`
 // reads it) for the statistics-corpus comparison in docs/fixture.md.
 editors::TextCorpus statistics_corpus(const harness::TextModel& tm, const fs::path& dir) {
   const char* file = std::getenv("EDITGATE_MEMIT_CORPUS");
