@@ -7,6 +7,10 @@ templates ("{subject} lives in {object}"), one document per line, so each starts
 <bos> as the edit and suite prompts do. Held-out templates are left out: they measure
 paraphrase generalisation and must not shape the edit.
 
+A world whose config sets editing.statistics_corpus to fact_sentences (fixtures/wide)
+gets the same corpus from editgate itself (fixtures/fixture_corpus.cpp); this script is
+for comparing corpora on worlds that do not.
+
 Usage: python3 tests/editors/fact_sentence_corpus.py MODEL OUT.txt
 then: editgate edit --corpus OUT.txt ...  or  EDITGATE_MEMIT_CORPUS=OUT.txt editors_tests ...
 """
