@@ -1,6 +1,6 @@
 // `editgate demo`: the main job on the embedded default. Loads the committed
-// fixture models, applies the default edits with ROME (a few single-fact
-// rewrites, edit fixture) and MEMIT (100 in one batch, wide fixture), fits the
+// fixture models, applies the default edits with ROME (one fact, then 10 facts
+// one after another) and MEMIT (100 in one batch), all on the wide fixture, fits the
 // default LEACE eraser (concept fixture), runs every
 // suite on each, and writes the reports under --report-dir. Exit 0 when every
 // gate passes, 1 otherwise. `--model smollm2` runs ROME (10 facts one after
@@ -31,9 +31,6 @@
 #include "harness/text_model.h"
 #include "suites/suite_runner.h"
 
-#ifndef EDITGATE_DEFAULT_FIXTURE_DIR
-#define EDITGATE_DEFAULT_FIXTURE_DIR "fixtures/default"
-#endif
 #ifndef EDITGATE_WIDE_FIXTURE_DIR
 #define EDITGATE_WIDE_FIXTURE_DIR "fixtures/wide"
 #endif
@@ -59,20 +56,16 @@ using nlohmann::json;
 struct DemoFlags {
   std::string model = "fixture";  // fixture | smollm2 | gemma3
   int64_t memit_cases = 0;        // real models: the first n facts in one MEMIT batch; 0: the model's default
+  // ROME and MEMIT edit one fixture, the wide one (fixtures/wide): its
+  // 4,096-wide MLP keeps edits apart, so 10 ROME edits in a row keep every
+  // unrelated fact (1,171 of 1,171) and MEMIT's 100-edit batch works, where the
+  // edit fixture's overlapping layer-0 keys fail both (10 in a row keep 0.942;
+  // 100 in a batch 0.63, in the reference implementation too; docs/fixture.md).
   std::string fixture;
   std::string report_dir = "reports-out";
   bool force = false;
-  // ROME is a single-fact editor: one edit is its unit of work. A sequence of
-  // edits adds up its collateral at the edit fixture's layer 0 (10 in a row keep
-  // 0.942 of unrelated facts, failing the 0.99 gate; docs/fixture.md), which
-  // --rome-sequential 10 shows as a step of its own.
   int64_t rome_cases = 0;  // 0: the model's default (1 on the fixture and gemma3, 10 on smollm2)
-  int64_t rome_sequential_cases = 1;
-  // MEMIT runs on the wide fixture (fixtures/wide): the edit fixture's layer-0
-  // keys overlap, so 100 edits in one batch fail there, in the reference
-  // implementation too, while the wide fixture's 4,096-wide MLP keeps them apart
-  // (docs/fixture.md, "The wide fixture").
-  std::string memit_fixture;
+  int64_t rome_sequential_cases = 10;
   std::string memit_requests = "memit_100.json";
   // LEACE runs on the concept fixture (fixtures/concepts), whose names carry
   // gender and birth region, so its datasets judge the eraser on thousands of
@@ -92,12 +85,7 @@ struct DemoFlags {
   uint64_t seed = 0;
 };
 
-fs::path default_fixture() {
-  if (const char* env = std::getenv("EDITGATE_FIXTURE_DIR"); env != nullptr && *env != '\0') return env;
-  return EDITGATE_DEFAULT_FIXTURE_DIR;
-}
-
-fs::path default_wide_fixture() {
+fs::path default_edit_fixture() {
   if (const char* env = std::getenv("EDITGATE_WIDE_FIXTURE_DIR"); env != nullptr && *env != '\0') return env;
   return EDITGATE_WIDE_FIXTURE_DIR;
 }
@@ -198,14 +186,12 @@ DemoStep erasure_step(const ErasureStep& e, const fs::path& out) {
 }
 
 int run_demo(const DemoFlags& f) {
-  const fs::path fixture = f.fixture.empty() ? default_fixture() : fs::path(f.fixture);
+  const fs::path fixture = f.fixture.empty() ? default_edit_fixture() : fs::path(f.fixture);
   const fs::path requests = fixture / "requests";
   require_fixture(fixture, "--fixture");
-  const fs::path memit_fixture = f.memit_fixture.empty() ? default_wide_fixture() : fs::path(f.memit_fixture);
-  require_fixture(memit_fixture, "--memit-fixture");
   const fs::path concepts = f.concept_fixture.empty() ? default_concept_fixture() : fs::path(f.concept_fixture);
   if (!f.concept_files.empty()) require_fixture(concepts, "--concept-fixture");
-  const fs::path out = prepare_demo_dir(f, {fixture, memit_fixture, concepts});
+  const fs::path out = prepare_demo_dir(f, {fixture, concepts});
   std::vector<DemoStep> steps;
 
   // Each edit step runs every suite against the fixture it edited, under the
@@ -237,8 +223,7 @@ int run_demo(const DemoFlags& f) {
   // A batch is held to issue 18's batch targets (fixtures/batch_edit_gates.json:
   // efficacy 0.95, paraphrase 0.85, unrelated 0.99, neighbourhood 0.95), not the
   // default gates' single-edit 0.99 / 0.90 / 0.99 / 0.98.
-  edit_step(memit_fixture, "memit", "memit", memit_fixture / "requests" / f.memit_requests,
-            "MEMIT (" + f.memit_requests + " of " + memit_fixture.filename().string() + ", one batch)",
+  edit_step(fixture, "memit", "memit", requests / f.memit_requests, "MEMIT (" + f.memit_requests + ", one batch)",
             EDITGATE_BATCH_EDIT_GATES);
 
   for (const auto& concept_file : f.concept_files) {
@@ -376,20 +361,19 @@ void register_demo_command(CLI::App& app, int& exit_code) {
                   "smollm2, gemma3: facts in the MEMIT batch (default 50, 3; smollm2's edit pool holds 100)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--fixture", f->fixture,
-                  "fixture checkpoint (default: $EDITGATE_FIXTURE_DIR, else the committed fixtures/default)");
+                  "fixture the ROME and MEMIT steps edit (default: $EDITGATE_WIDE_FIXTURE_DIR, else the committed "
+                  "fixtures/wide)");
   cmd->add_option("--report-dir", f->report_dir, "where checkpoints and reports go");
   cmd->add_option("--rome-cases", f->rome_cases,
                   "CounterFact cases of the first ROME step (fixture, default 1) or of ROME, one after another "
                   "(smollm2 default 10, gemma3 default 1)")
       ->check(CLI::Range(1, 200));
   cmd->add_option("--rome-sequential", f->rome_sequential_cases,
-                  "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (1: no such step)")
+                  "fixture: CounterFact cases ROME rewrites one after another in the second ROME step (default 10; "
+                  "1: no such step)")
       ->check(CLI::Range(1, 200));
-  cmd->add_option("--memit-fixture", f->memit_fixture,
-                  "fixture the MEMIT step edits (default: $EDITGATE_WIDE_FIXTURE_DIR, else the committed "
-                  "fixtures/wide)");
   cmd->add_option("--memit-requests", f->memit_requests,
-                  "MEMIT batch file in the MEMIT fixture's requests/ (default memit_100.json)");
+                  "MEMIT batch file in the fixture's requests/ (default memit_100.json)");
   cmd->add_option("--concept-fixture", f->concept_fixture,
                   "fixture whose concept datasets LEACE runs on (default: $EDITGATE_CONCEPT_FIXTURE_DIR, else the "
                   "committed fixtures/concepts)");

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -56,7 +57,8 @@ std::string EditRates::summary(const std::string& label) const {
       "({}/{} unrelated facts; the edited subjects' other facts kept {}/{}), median {:.3f} s per {}",
       label, efficacy(), efficacy_hits, efficacy_n, paraphrase(), paraphrase_hits, paraphrase_n, neighborhood(),
       neighborhood_hits, neighborhood_n, preservation(), preservation_hits, preservation_n, same_subject_hits,
-      same_subject_n, median_seconds(), time_unit);
+      same_subject_n, median_seconds(), time_unit) +
+         (efficacy_misses.empty() ? "" : fmt::format(" [efficacy missed on cases {}]", fmt::join(efficacy_misses, ", ")));
 }
 
 std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>& prompts) {
@@ -108,6 +110,7 @@ void EditScorer::score(harness::TextModel& edited, size_t begin, size_t end, Edi
     const auto& r = requests_[i];
     rates.efficacy_n += 1;
     rates.efficacy_hits += eff[i - begin] == new_id_[i] ? 1 : 0;
+    if (eff[i - begin] != new_id_[i]) rates.efficacy_misses.push_back(r.case_id);
     const auto para = top1(edited, r.paraphrase_prompts);
     for (size_t k = 0; k < para.size(); ++k) {
       if (paraphrase_base_[i][k] != old_id_[i]) continue;  // the base did not know it this way

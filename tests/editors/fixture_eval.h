@@ -34,6 +34,7 @@ struct EditRates {
   int64_t neighborhood_hits = 0, neighborhood_n = 0;
   int64_t preservation_hits = 0, preservation_n = 0;
   int64_t same_subject_hits = 0, same_subject_n = 0;  // preservation facts about an edited subject
+  std::vector<std::string> efficacy_misses;            // case ids: what a target miss is read from
   std::vector<double> seconds;  // per edit (or per batch)
   std::string time_unit = "edit";
   static double rate(int64_t h, int64_t n) { return n ? static_cast<double>(h) / static_cast<double>(n) : 0.0; }
