@@ -14,7 +14,7 @@ if [[ ! -f "$build/build.ninja" || $# -gt 0 ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; exit 2; }
 fi
-jobs="${EDITGATE_JOBS:-$(nproc)}"
+jobs="$("$root/scripts/cores.sh")"
 targets=()
 for t in ${EDITGATE_TARGETS:-}; do targets+=(--target "$t"); done
 cmake --build "$build" -j "$jobs" "${targets[@]}"

@@ -7,10 +7,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EDITGATE_TARGETS= "$root/scripts/build.sh"  # every target: the tests need them all
 cd "${EDITGATE_BUILD_DIR:-$root/build}"
+jobs="$("$root/scripts/cores.sh")"  # one test per core, counted as if OMP_NUM_THREADS were unset
 # ctest runs one test per core; a libtorch thread pool per test on top of that
 # oversubscribes the cores, and OpenMP's spinning barriers then make tests many
 # times slower. One intra-op thread per test process unless the caller says otherwise.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exclude=(-LE "slow|targets")
 [[ "${EDITGATE_SLOW_TESTS:-0}" == 1 ]] && exclude=()
-exec ctest --output-on-failure --no-tests=error -j "${EDITGATE_JOBS:-$(nproc)}" "${exclude[@]}" "$@"
+exec ctest --output-on-failure --no-tests=error -j "$jobs" "${exclude[@]}" "$@"

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/repo/scripts" "$tmp/bin" "$tmp/build/cli"
-cp "$root"/scripts/{build,demo,test}.sh "$tmp/repo/scripts/"
+cp "$root"/scripts/{build,cores,demo,test}.sh "$tmp/repo/scripts/"
 printf '#!/bin/sh\nexit 0\n' >"$tmp/repo/scripts/setup.sh"
 : >"$tmp/build/build.ninja"  # configured already: build.sh goes straight to the build step
 for tool in cmake ctest; do
@@ -17,7 +17,7 @@ done
 printf '#!/bin/sh\necho "editgate $*" >>"%s/calls"\n' "$tmp" >"$tmp/build/cli/editgate"
 chmod +x "$tmp"/bin/* "$tmp/build/cli/editgate" "$tmp"/repo/scripts/*.sh
 export PATH="$tmp/bin:$PATH" EDITGATE_BUILD_DIR="$tmp/build"
-unset EDITGATE_TARGETS
+unset EDITGATE_TARGETS EDITGATE_JOBS
 
 fail() { echo "build_targets_test: $*" >&2; echo "calls:" >&2; cat "$tmp/calls" >&2; exit 1; }
 
@@ -31,4 +31,12 @@ EDITGATE_TARGETS=editgate "$tmp/repo/scripts/test.sh" -L unit
 grep '^cmake --build' "$tmp/calls" | grep -q -- '--target' &&
   fail "test.sh must build every target (no --target), even with EDITGATE_TARGETS set"
 grep -q '^ctest .*-L unit$' "$tmp/calls" || fail "test.sh did not run ctest with its arguments"
-echo "build_targets_test: demo.sh builds editgate only, test.sh builds everything"
+
+# Both count the cores as if OMP_NUM_THREADS were unset: GNU nproc answers it when it
+# is set, and test.sh sets it to 1, which once made ctest run the suite on one core.
+: >"$tmp/calls"
+cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
+OMP_NUM_THREADS=1 "$tmp/repo/scripts/test.sh" -L unit
+grep -q "^ctest .* -j $cores .*-L unit\$" "$tmp/calls" || fail "test.sh must run ctest -j $cores (one test per core)"
+grep -Eq "^cmake --build .* -j $cores( |\$)" "$tmp/calls" || fail "build.sh must build with -j $cores"
+echo "build_targets_test: demo.sh builds editgate only, test.sh builds everything, both on every core"
