@@ -52,13 +52,14 @@ double EditRates::median_seconds() const {
 }
 
 std::string EditRates::summary(const std::string& label) const {
+  const std::string misses =
+      efficacy_misses.empty() ? "" : fmt::format(" [efficacy missed on cases {}]", fmt::join(efficacy_misses, ", "));
   return fmt::format(
       "{}: efficacy {:.3f} ({}/{}), paraphrase {:.3f} ({}/{}), neighbourhood {:.3f} ({}/{}), preservation {:.4f} "
       "({}/{} unrelated facts; the edited subjects' other facts kept {}/{}), median {:.3f} s per {}",
       label, efficacy(), efficacy_hits, efficacy_n, paraphrase(), paraphrase_hits, paraphrase_n, neighborhood(),
       neighborhood_hits, neighborhood_n, preservation(), preservation_hits, preservation_n, same_subject_hits,
-      same_subject_n, median_seconds(), time_unit) +
-         (efficacy_misses.empty() ? "" : fmt::format(" [efficacy missed on cases {}]", fmt::join(efficacy_misses, ", ")));
+      same_subject_n, median_seconds(), time_unit) + misses;
 }
 
 std::vector<int64_t> top1(harness::TextModel& tm, const std::vector<std::string>& prompts) {
