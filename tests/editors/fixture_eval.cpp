@@ -52,8 +52,16 @@ double EditRates::median_seconds() const {
 }
 
 std::string EditRates::summary(const std::string& label) const {
-  const std::string misses =
-      efficacy_misses.empty() ? "" : fmt::format(" [efficacy missed on cases {}]", fmt::join(efficacy_misses, ", "));
+  // The ids are for following a few misses up; a collapse of hundreds is told by its count.
+  constexpr std::size_t kListed = 20;
+  std::string misses;
+  if (!efficacy_misses.empty()) {
+    const auto shown = std::min(kListed, efficacy_misses.size());
+    const auto more = efficacy_misses.size() - shown;
+    misses = fmt::format(" [efficacy missed on cases {}{}]",
+                         fmt::join(efficacy_misses.begin(), efficacy_misses.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+                         more == 0 ? "" : fmt::format(" and {} more", more));
+  }
   return fmt::format(
       "{}: efficacy {:.3f} ({}/{}), paraphrase {:.3f} ({}/{}), neighbourhood {:.3f} ({}/{}), preservation {:.4f} "
       "({}/{} unrelated facts; the edited subjects' other facts kept {}/{}), median {:.3f} s per {}",
