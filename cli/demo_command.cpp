@@ -71,9 +71,12 @@ struct DemoFlags {
   // gender and birth region, so its datasets judge the eraser on thousands of
   // persons it was not fitted on (docs/erasure.md).
   std::string concept_fixture;
-  // Gender only by default: the five-class region concept needs more persons than
-  // its 6,000 per class (0.2245 after erasure at blocks.1, chance 0.2; see
-  // docs/erasure.md), which --concept erasure.birth_region.json shows.
+  // Gender only by default: after LEACE a person-grouped probe still reads the
+  // five-class region at 0.231 (chance 0.2; gate chance + 0.02), and more persons
+  // barely lower it (0.218 with 48,000 per class): a region is a union of clustered
+  // countries, which an accuracy-scored probe reads above chance even with equal
+  // class means (docs/erasure.md, "The region concept"). --concept
+  // erasure.birth_region.json shows it.
   std::vector<std::string> concept_files = {"erasure.gender.json"};
   // Where the concept fixture's gender and region are read for unseen persons and
   // LEACE fitted there generalises best (per layer in docs/erasure.md).
