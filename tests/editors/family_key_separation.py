@@ -43,11 +43,11 @@ class Layer0:
     def _keep(self, _module, inputs):
         self.keys = inputs[0][0]
 
-    def run(self, text):
+    def run(self, text, attentions=False):
         ids = self.tok(text, return_tensors="pt").input_ids
         with torch.no_grad():
-            out = self.model(ids, output_attentions=True)
-        return ids.shape[1], out.attentions[0][0]
+            out = self.model(ids, output_attentions=attentions)
+        return ids.shape[1], out.attentions[0][0] if attentions else None
 
     def key_at_subject(self, prompt, subject):
         end = prompt.index(subject) + len(subject)
@@ -63,7 +63,7 @@ def median(values):
 def name_geometry(layer0, names):
     keys, attention = [], []
     for name in names:
-        length, att = layer0.run(name)
+        length, att = layer0.run(name, attentions=True)
         if length != 3:
             sys.exit(f"{name!r}: expected <bos> and two word tokens, got {length} tokens")
         keys.append(layer0.keys[-1].clone())

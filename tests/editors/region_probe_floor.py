@@ -83,14 +83,14 @@ class Fixture:
         gender, given, stems, context = parts
         country = self.regions[region][place]
         name = f"{self.given[gender][given]} {self.origin[country]} {self.stems[stems[0]]} {self.stems[stems[1]]}"
-        return context.format(name), len(context.split("{}")[0].split()) + 4
+        return context.format(name), len(context.split("{}")[0].split()) + len(name.split())
 
     def persons(self, n):
         """n fresh persons per class, each drawn independently."""
         records, labels = [], []
         for region in range(CLASSES):
             for _ in range(n):
-                records.append(self.person(self.draw(), region, self.rng.integers(4)))
+                records.append(self.person(self.draw(), region, self.rng.integers(len(self.regions[region]))))
                 labels.append(region)
         return self.residuals([r[0] for r in records], [r[1] for r in records]), np.array(labels)
 
